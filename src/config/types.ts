@@ -94,6 +94,8 @@ export interface ServerConfig {
   faultPath: string;
   faultCb: string;
   hyperthreads: boolean;
+  /** I/O server module list (`modules`, `-m`), pushed down to every server; unset when absent. */
+  modules?: string;
   servers: IOServerConfig[];
 }
 

@@ -12,6 +12,10 @@ import type { DescMessage, DescService, MessageInitShape, MessageShape } from '@
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { Fault, errorMessage } from '../../fault/fault.js';
 
+// grpc-js prints its own errors on stderr ("E No address added..."); our
+// callers report failures themselves, with a resolution.
+grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+
 /** Metadata key carrying a serialized Fault in error trailers. */
 export const FAULT_METADATA_KEY = 'daos-fault';
 
@@ -142,7 +146,7 @@ export function implement<S extends GenService<GenServiceMethods>>(
           }
         })().then(
           () => call.end(),
-          (e) => call.destroy(Object.assign(new Error(errorMessage(e)), toServiceError(e))),
+          (e) => call.emit('error', Object.assign(new Error(errorMessage(e)), toServiceError(e))),
         );
       };
     } else {
@@ -171,6 +175,14 @@ export interface CallOptions {
   /** Absolute deadline. */
   deadline?: Date;
   signal?: AbortSignal;
+  /** Extra request metadata (key → value). */
+  metadata?: Record<string, string>;
+}
+
+function requestMetadata(opts: CallOptions): grpc.Metadata {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(opts.metadata ?? {})) md.set(k, v);
+  return md;
 }
 
 /** A typed client for one service over one grpc-js channel. */
@@ -209,7 +221,7 @@ export class ServiceClient<S extends GenService<GenServiceMethods>> {
         (m: unknown) => Buffer.from(toBinary(input, m as never)),
         (b: Buffer) => fromBinary(output, b),
         msg,
-        new grpc.Metadata(),
+        requestMetadata(opts),
         { deadline: opts.deadline ?? Infinity },
         (err, resp) => {
           opts.signal?.removeEventListener('abort', onAbort);
@@ -235,7 +247,7 @@ export class ServiceClient<S extends GenService<GenServiceMethods>> {
       (m: unknown) => Buffer.from(toBinary(input, m as never)),
       (b: Buffer) => fromBinary(output, b),
       msg,
-      new grpc.Metadata(),
+      requestMetadata(opts),
       { deadline: opts.deadline ?? Infinity },
     );
     const onAbort = (): void => call.cancel();

@@ -32,11 +32,15 @@ export interface ScmScanResult {
   modules: ScmModule[];
   namespaces: PmemNamespace[];
   state: ScmState;
+  /** Why detection saw less than it might have, e.g. "ipmctl not installed; SCM modules cannot be detected". */
+  notes?: string[];
 }
 
 export interface NvmeNamespace {
   id: number;
   size: number; // bytes
+  /** Kernel block device name, e.g. nvme0n1. */
+  blockDevice?: string;
 }
 
 export interface NvmeController {
@@ -48,6 +52,8 @@ export interface NvmeController {
   namespaces: NvmeNamespace[];
   /** Kernel block device of the first namespace, e.g. nvme0n1, if bound to the kernel driver. */
   kernelDevice?: string;
+  /** Driver the PCI function is bound to: 'nvme' (kernel), 'vfio-pci', 'uio_pci_generic', or '' when unbound. */
+  driver?: string;
 }
 
 export interface StorageScanResult {
@@ -71,6 +77,13 @@ export interface NvmePrepareRequest {
   nrHugepages: number;
   targetUser: string;
   reset: boolean;
+}
+
+export interface NvmePrepareResult {
+  /** Lines to show the administrator, in order. */
+  messages: string[];
+  /** PCI addresses that were rebound to the kernel nvme driver. */
+  rebound: string[];
 }
 
 // ---- format -----------------------------------------------------------------
@@ -112,11 +125,16 @@ export interface ScmProvider {
 
 export interface BdevProvider {
   scan(): Promise<NvmeController[]>;
-  prepare(req: NvmePrepareRequest): Promise<void>;
+  /** Bind the selected NVMe controllers to the kernel nvme driver (our I/O servers use it, not SPDK). */
+  prepare(req: NvmePrepareRequest): Promise<NvmePrepareResult>;
   /** Check every configured device exists (and resolve nvme PCI addresses); throws a Fault naming the device. */
   validate(cfg: BdevConfig): Promise<void>;
   /** Prepare the configured devices for use (create files, wipe headers); one result per device. */
   format(cfg: BdevConfig): Promise<BdevFormatResult[]>;
-  /** Contents of daos_nvme.conf for this instance (empty string when the class has no devices). */
+  /**
+   * Contents of daos_nvme.conf for this instance (empty string when the class has no devices).
+   * NB: for the file class it also creates absent backing files, as the original did when it
+   * wrote the conf at instance start; existing files are left untouched.
+   */
   nvmeConf(cfg: BdevConfig, hostname: string, index: number): Promise<string>;
 }

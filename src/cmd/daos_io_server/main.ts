@@ -1,0 +1,67 @@
+/**
+ * daos_io_server entry point: parse the original's flags, run one I/O server
+ * instance until told to stop. Started by daos_server, not by hand.
+ */
+import { IoServer, fabricFromEnv, parseIoServerArgs } from '../../engine/io_server.js';
+import { FileSink, Logger, TerminalSink, type LogLevel } from '../../logging/logger.js';
+import { Fault, errorMessage } from '../../fault/fault.js';
+import { DAOS_VERSION } from '../../version.js';
+
+/** The engine's D_LOG_MASK (ERR, WARN, INFO, DEBUG, DBUG) as a log level. */
+function levelFromMask(mask: string | undefined): LogLevel {
+  const m = (mask ?? 'ERR').toUpperCase().split(',')[0];
+  if (m.startsWith('DEBUG') || m.startsWith('DBUG')) return 'debug';
+  if (m.startsWith('INFO') || m.startsWith('NOTE')) return 'info';
+  if (m.startsWith('WARN')) return 'notice';
+  return 'error';
+}
+
+export async function main(argv = process.argv.slice(2), env = process.env): Promise<number> {
+  process.title = 'daos_io_server';
+  if (argv[0] === 'version' || argv[0] === '--version') {
+    process.stdout.write(`daos_io_server version ${DAOS_VERSION}\n`);
+    return 0;
+  }
+  const level = levelFromMask(env.D_LOG_MASK);
+  const log = new Logger([{ sink: new TerminalSink(process.stderr, process.stderr), level: 'error' }]);
+  if (env.D_LOG_FILE) {
+    try {
+      log.addSink(new FileSink(env.D_LOG_FILE), level);
+    } catch (e) {
+      log.error(`unable to open log file ${env.D_LOG_FILE}: ${errorMessage(e)}`);
+    }
+  }
+  let srv: IoServer;
+  try {
+    const opts = parseIoServerArgs(argv);
+    srv = new IoServer(opts, fabricFromEnv(env), log);
+  } catch (e) {
+    report(log, e);
+    return 1;
+  }
+  const stop = (sig: string) => {
+    log.info(`received ${sig}, shutting down`);
+    void srv.shutdown(0);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // Lifeline: daos_server holds our stdin; when it goes away, so do we.
+  process.stdin.on('end', () => stop('end of lifeline (daos_server exited)'));
+  process.stdin.on('error', () => stop('lifeline error'));
+  process.stdin.resume();
+  try {
+    await srv.start();
+  } catch (e) {
+    report(log, e);
+    await srv.shutdown(1);
+    return 1;
+  }
+  const code = await srv.exited;
+  log.close();
+  return code;
+}
+
+function report(log: Logger, e: unknown): void {
+  log.error(errorMessage(e));
+  if (e instanceof Fault && e.resolution) log.error(e.resolution);
+}

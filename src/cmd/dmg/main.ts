@@ -1,0 +1,424 @@
+/**
+ * dmg: the administrator's tool. It checks its flags, builds one request,
+ * calls the control API (src/lib/control) and renders the answer as text or,
+ * with -j, as one JSON document {response, error, status}.
+ */
+import fs from 'node:fs';
+import readline from 'node:readline';
+import { Command, CommanderError, Option } from 'commander';
+import { loadDmgConfig } from '../../config/client.js';
+import type { ClientConfig } from '../../config/types.js';
+import { clientCredentials } from '../../security/transport.js';
+import { GrpcInvoker, type Invoker } from '../../lib/control/invoker.js';
+import type { HostResult } from '../../lib/control/fanout.js';
+import { storageFormat, storagePrepare, storageScan } from '../../lib/control/storage.js';
+import { networkList, networkScan } from '../../lib/control/network.js';
+import { leaderQuery, systemQuery, systemStart, systemStop } from '../../lib/control/system.js';
+import { controlFaults } from '../../lib/control/faults.js';
+import { HostGroups, HostListError, createHostSet, flattenHostAddrs } from '../../lib/hostlist/index.js';
+import { RankListError, createRankSet } from '../../lib/ranklist/index.js';
+import { Fault, errorMessage } from '../../fault/fault.js';
+import { DAOS_VERSION } from '../../version.js';
+import * as pretty from './pretty.js';
+
+export interface DmgIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Ask a yes/no question; resolves false on end of input. */
+  confirm: (question: string) => Promise<boolean>;
+}
+
+const realIO: DmgIO = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  confirm: (q) => askYesNo(q),
+};
+
+async function askYesNo(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  try {
+    process.stdout.write(question);
+    for await (const line of rl) {
+      const a = line.trim().toLowerCase();
+      if (a === 'yes' || a === 'y') return true;
+      if (a === 'no' || a === 'n') return false;
+      process.stdout.write('Please type yes or no and then press enter: ');
+    }
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+interface GlobalOpts {
+  hostList?: string;
+  hostFile?: string;
+  insecure?: boolean;
+  configPath?: string;
+  json?: boolean;
+  debug?: boolean;
+  allowProxy?: boolean;
+}
+
+/** Everything a command needs, built lazily from the global flags. */
+class Ctx {
+  private cfgCache?: ClientConfig;
+  private invokerCache?: Invoker;
+  exitCode = 0;
+
+  constructor(
+    readonly g: GlobalOpts,
+    readonly io: DmgIO,
+    private readonly makeInvoker?: (cfg: ClientConfig) => Invoker,
+  ) {}
+
+  get json(): boolean {
+    return this.g.json === true;
+  }
+
+  get cfg(): ClientConfig {
+    if (!this.cfgCache) {
+      const cfg = loadDmgConfig(this.g.configPath);
+      if (this.g.insecure) cfg.transport.allowInsecure = true;
+      this.cfgCache = cfg;
+    }
+    return this.cfgCache;
+  }
+
+  get invoker(): Invoker {
+    if (!this.invokerCache) {
+      const cfg = this.cfg;
+      this.invokerCache = this.makeInvoker ? this.makeInvoker(cfg) : new GrpcInvoker(() => clientCredentials(cfg.transport));
+    }
+    return this.invokerCache;
+  }
+
+  /** The hosts to talk to: -l / --host-file, else the config's hostlist, as sorted host:port strings. */
+  hosts(): string[] {
+    const specs: string[] = [];
+    if (this.g.hostList) specs.push(this.g.hostList);
+    if (this.g.hostFile) {
+      let text: string;
+      try {
+        text = fs.readFileSync(this.g.hostFile, 'utf8');
+      } catch (e) {
+        throw controlFaults.badHostList(this.g.hostFile, `cannot read host file: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
+      }
+      specs.push(...text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean));
+    }
+    if (specs.length === 0) specs.push(...this.cfg.hostlist);
+    const out = new Set<string>();
+    for (const spec of specs) {
+      try {
+        for (const h of flattenHostAddrs(spec, this.cfg.port)) out.add(h);
+      } catch (e) {
+        if (e instanceof HostListError) throw controlFaults.badHostList(spec, e.message);
+        throw e;
+      }
+    }
+    if (out.size === 0) throw controlFaults.noHosts();
+    return [...out].sort();
+  }
+
+  debug(msg: string): void {
+    if (this.g.debug) this.io.err(`DEBUG ${msg}\n`);
+  }
+
+  close(): void {
+    this.invokerCache?.close();
+  }
+}
+
+function jsonOut(ctx: Ctx, response: unknown, error: unknown, status: number): void {
+  const err =
+    error === undefined || error === null
+      ? null
+      : error instanceof Fault
+        ? { message: error.description, fault: error.toJSON() }
+        : { message: errorMessage(error) };
+  ctx.io.out(JSON.stringify({ response: response ?? null, error: err, status }, null, 2) + '\n');
+}
+
+function groupedErrors(results: { host: string; error?: string }[]): { hosts: string; error: string }[] {
+  const g = new HostGroups();
+  for (const r of results) if (r.error) g.add(r.host, r.error);
+  return g.entries().map(([error, hs]) => ({ hosts: hs.toString(), error }));
+}
+
+/**
+ * Run a per-host command: probe the hosts, print the connection groups, send
+ * the request to the reachable ones, render, and fail when any host failed.
+ */
+async function perHost<T>(
+  ctx: Ctx,
+  run: (hosts: string[]) => Promise<HostResult<T>[]>,
+  render: (ok: HostResult<T>[], all: HostResult<T>[]) => string,
+  extraFailed: (all: HostResult<T>[]) => boolean = () => false,
+): Promise<void> {
+  const hosts = ctx.hosts();
+  ctx.debug(`hosts: ${hosts.join(' ')}`);
+  const probe = await ctx.invoker.probe(hosts, 5000);
+  if (!ctx.json) ctx.io.out(pretty.renderConnections(probe));
+  const reachable = hosts.filter((h) => probe.get(h) === undefined);
+  const unreachable = hosts.filter((h) => probe.get(h) !== undefined).map((h) => ({ host: h, error: probe.get(h)! }));
+  if (reachable.length === 0) {
+    if (ctx.json) {
+      jsonOut(ctx, { host_errors: groupedErrors(unreachable) }, controlFaults.noActiveConnections(), 1);
+      ctx.exitCode = 1;
+      return;
+    }
+    throw controlFaults.noActiveConnections();
+  }
+  const results = await run(reachable);
+  const ok = results.filter((r) => !r.error);
+  const rpcErrors = results.filter((r) => r.error).map((r) => ({ host: r.host, error: pretty.hostErrorText(r.error!) }));
+  const failedHosts = unreachable.length + rpcErrors.length;
+  const failed = failedHosts > 0 || extraFailed(results);
+  if (ctx.json) {
+    const perHostValues: Record<string, unknown> = {};
+    for (const r of ok) perHostValues[r.host] = r.value;
+    const status = failed ? 1 : 0;
+    const error = failedHosts > 0 ? controlFaults.hostErrors(failedHosts, hosts.length) : failed ? new Error('one or more operations failed on a host; see the response') : null;
+    jsonOut(ctx, { hosts: perHostValues, host_errors: groupedErrors([...unreachable, ...rpcErrors]) }, error, status);
+  } else {
+    ctx.io.out(render(ok, results));
+    if (rpcErrors.length) {
+      const g = new HostGroups();
+      for (const e of rpcErrors) g.add(e.host, e.error);
+      ctx.io.err(g.toString().split('\n').filter(Boolean).map((l) => `ERROR: ${l}\n`).join(''));
+    }
+  }
+  if (failed) ctx.exitCode = 1;
+}
+
+function parseRanks(spec: string | undefined): number[] {
+  if (!spec) return [];
+  try {
+    return createRankSet(spec).ranks();
+  } catch (e) {
+    if (e instanceof RankListError) throw controlFaults.badRanks(spec, e.message);
+    throw e;
+  }
+}
+
+export function buildProgram(ctx: { get: () => Ctx; set: (g: GlobalOpts) => void }): Command {
+  const program = new Command('dmg')
+    .description('Administer a DAOS system: storage, network and system commands sent to daos_server over gRPC.')
+    .option('-l, --host-list <hosts>', 'hosts to send requests to, e.g. node[1-3] or node1:10001,node2 (overrides hostlist in the config)')
+    .option('--host-file <file>', 'file with one host list per line (# comments allowed)')
+    .option('-i, --insecure', 'plaintext connections: no certificates (the servers must run with allow_insecure)')
+    .option('-o, --config-path <file>', 'dmg config file (default: ~/.daos_control.yml, /etc/daos/daos_control.yml)')
+    .option('-j, --json', 'print the result as one JSON document {response, error, status}')
+    .option('-d, --debug', 'debug output')
+    .option('--allow-proxy', 'keep http_proxy and friends in the environment')
+    .hook('preAction', (cmd) => {
+      ctx.set(cmd.opts() as GlobalOpts);
+    });
+
+  // ---- storage ----
+  const storage = program.command('storage').alias('st').description('Manage the storage of the servers');
+  storage
+    .command('scan')
+    .alias('s')
+    .description('Scan SCM and NVMe storage of the servers')
+    .option('-v, --verbose', 'per-device tables instead of totals')
+    .action(async (o: { verbose?: boolean }) => {
+      const c = ctx.get();
+      await perHost(c, (hosts) => storageScan(c.invoker, { hosts }), (ok) => (o.verbose ? pretty.renderScanVerbose(ok) : pretty.renderScanSummary(ok)));
+    });
+  storage
+    .command('format')
+    .alias('f')
+    .description('Format the storage of the servers as their configs describe, then start their I/O servers')
+    .option('-v, --verbose', 'show per-device results for every host')
+    .option('--reformat', 'reformat storage that is already formatted (destroys its data)')
+    .action(async (o: { verbose?: boolean; reformat?: boolean }) => {
+      const c = ctx.get();
+      await perHost(
+        c,
+        (hosts) => storageFormat(c.invoker, { hosts, reformat: o.reformat === true }),
+        (_ok, all) => pretty.renderFormat(all.filter((r) => !r.error || true), o.verbose === true),
+        pretty.formatFailed,
+      );
+    });
+  storage
+    .command('prepare')
+    .alias('p')
+    .description('Prepare SCM (DCPM AppDirect regions and namespaces) and NVMe devices for DAOS')
+    .option('-w, --pci-whitelist <addrs>', 'whitespace-separated PCI addresses of the NVMe devices to prepare (default: all)')
+    .option('-p, --hugepages <n>', 'number of hugepages (accepted for compatibility; not needed by this implementation)', '0')
+    .option('-u, --target-user <user>', 'user that will own the devices')
+    .option('-n, --nvme-only', 'only prepare NVMe devices')
+    .option('-s, --scm-only', 'only prepare SCM')
+    .option('--reset', 'undo the preparation (SCM: remove namespaces and regions; NVMe: rebind to the kernel driver)')
+    .option('-f, --force', 'do not ask for confirmation')
+    .action(async (o: { pciWhitelist?: string; hugepages: string; targetUser?: string; nvmeOnly?: boolean; scmOnly?: boolean; reset?: boolean; force?: boolean }) => {
+      const c = ctx.get();
+      if (o.nvmeOnly && o.scmOnly) throw new CommanderError(1, 'dmg.conflict', 'nvme-only and scm-only options should not be set together');
+      const doScm = !o.nvmeOnly;
+      const doNvme = !o.scmOnly;
+      if (doScm && !o.force) {
+        c.io.out(
+          'Memory allocation goals for SCM will be changed and namespaces modified. This\nwill be a destructive operation. Ensure namespaces are unmounted and the SCM\nis otherwise unused.\n',
+        );
+        if (!(await c.io.confirm('Are you sure you want to continue? (yes/no) '))) throw controlFaults.consent();
+      }
+      const nr = Number(o.hugepages);
+      await perHost(
+        c,
+        (hosts) =>
+          storagePrepare(c.invoker, {
+            hosts,
+            nvme: doNvme ? { pciAllowList: o.pciWhitelist ?? '', nrHugepages: Number.isFinite(nr) ? nr : 0, targetUser: o.targetUser ?? '', reset: o.reset === true } : undefined,
+            scm: doScm ? { reset: o.reset === true } : undefined,
+          }),
+        (ok) => pretty.renderPrepare(ok),
+        (all) => all.some((r) => (r.value?.nvme && !r.value.nvme.ok) || (r.value?.scm && !r.value.scm.ok)),
+      );
+    });
+
+  // ---- network ----
+  const network = program.command('network').alias('n').description('Inspect the fabric of the servers');
+  network
+    .command('scan')
+    .description('Scan the fabric interfaces usable by DAOS on the servers')
+    .option('-p, --provider <provider>', "only this provider (e.g. 'ofi+tcp')")
+    .option('-a, --all', 'all providers (overrides -p)')
+    .action(async (o: { provider?: string; all?: boolean }) => {
+      const c = ctx.get();
+      const provider = o.all ? '' : (o.provider ?? '');
+      await perHost(c, (hosts) => networkScan(c.invoker, { hosts, provider }), (ok) => pretty.renderNetworkScan(ok));
+    });
+  network
+    .command('list')
+    .description('List the fabric providers the servers support')
+    .action(async () => {
+      const c = ctx.get();
+      await perHost(c, (hosts) => networkList(c.invoker, { hosts }), (ok) => pretty.renderNetworkList(ok));
+    });
+
+  // ---- system ----
+  const system = program.command('system').alias('sy').description('Act on the DAOS system through its management service');
+  const query = async (o: { ranks?: string; verbose?: boolean }) => {
+    const c = ctx.get();
+    const r = await systemQuery(c.invoker, { hosts: c.hosts(), ranks: parseRanks(o.ranks) });
+    if (c.json) {
+      jsonOut(c, { members: r.members, absent_ranks: r.absentRanks, map_version: r.mapVersion }, null, 0);
+      return;
+    }
+    c.io.out(pretty.renderSystemQuery(r.members, o.verbose === true));
+    if (r.absentRanks.length) {
+      c.io.err(`ERROR: no such rank(s) in the system: ${createRankSet(r.absentRanks.join(',')).toString()}\n`);
+      c.exitCode = 1;
+    }
+  };
+  system
+    .command('query')
+    .alias('q')
+    .description('Show the members of the system: ranks and their states')
+    .option('-r, --ranks <ranks>', 'only these ranks, e.g. 0,2-3')
+    .option('-v, --verbose', 'one row per rank with UUID, control address, fault domain and reason')
+    .action(query);
+  system
+    .command('member-query')
+    .description('Same as system query (the v0.8 name)')
+    .option('-r, --ranks <ranks>', 'only these ranks')
+    .option('-v, --verbose', 'one row per rank')
+    .action(query);
+  system
+    .command('stop')
+    .alias('s')
+    .description('Stop the I/O servers of the system (daos_server keeps running)')
+    .option('-r, --ranks <ranks>', 'only these ranks')
+    .option('--force', 'kill the I/O servers without asking them to prepare')
+    .action(async (o: { ranks?: string; force?: boolean }) => {
+      const c = ctx.get();
+      const r = await systemStop(c.invoker, { hosts: c.hosts(), ranks: parseRanks(o.ranks), force: o.force === true });
+      const failed = r.results.some((x) => x.errored);
+      if (c.json) jsonOut(c, { results: r.results }, failed ? new Error('one or more ranks failed to stop') : null, failed ? 1 : 0);
+      else c.io.out(pretty.renderRankResults(r.results));
+      if (failed) c.exitCode = 1;
+    });
+  system
+    .command('start')
+    .alias('r')
+    .description('Start the stopped I/O servers of the system; they rejoin with their ranks')
+    .option('-r, --ranks <ranks>', 'only these ranks')
+    .action(async (o: { ranks?: string }) => {
+      const c = ctx.get();
+      const r = await systemStart(c.invoker, { hosts: c.hosts(), ranks: parseRanks(o.ranks) });
+      const failed = r.results.some((x) => x.errored);
+      if (c.json) jsonOut(c, { results: r.results }, failed ? new Error('one or more ranks failed to start') : null, failed ? 1 : 0);
+      else c.io.out(pretty.renderRankResults(r.results));
+      if (failed) c.exitCode = 1;
+    });
+  system
+    .command('leader-query')
+    .alias('l')
+    .description('Show the management service leader and its replicas')
+    .action(async () => {
+      const c = ctx.get();
+      const r = await leaderQuery(c.invoker, { hosts: c.hosts(), system: c.cfg.name });
+      if (c.json) jsonOut(c, { current_leader: r.leader, replicas: r.replicas }, null, 0);
+      else c.io.out(`Current Leader: ${r.leader}\n   Replica Set: ${r.replicas.join(', ')}\n`);
+    });
+
+  program
+    .command('version')
+    .description('Print the version')
+    .action(() => {
+      const c = ctx.get();
+      if (c.json) jsonOut(c, { version: DAOS_VERSION }, null, 0);
+      else c.io.out(`dmg version ${DAOS_VERSION}\n`);
+    });
+
+  program.addOption(new Option('--no-color').hideHelp());
+  return program;
+}
+
+function scrubProxy(): void {
+  for (const k of ['http_proxy', 'https_proxy', 'ftp_proxy', 'socks_proxy', 'no_proxy']) {
+    delete process.env[k];
+    delete process.env[k.toUpperCase()];
+  }
+}
+
+export async function main(
+  argv = process.argv.slice(2),
+  io: DmgIO = realIO,
+  makeInvoker?: (cfg: ClientConfig) => Invoker,
+): Promise<number> {
+  process.title = 'dmg';
+  let ctx: Ctx | undefined;
+  const holder = {
+    get: () => ctx!,
+    set: (g: GlobalOpts) => {
+      ctx = new Ctx(g, io, makeInvoker);
+    },
+  };
+  const program = buildProgram(holder);
+  program.exitOverride();
+  program.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  if (!argv.includes('--allow-proxy')) scrubProxy();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ctx?.exitCode ?? 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'dmg.conflict') io.err(`ERROR: dmg: ${e.message}\n`);
+      return e.exitCode || 1;
+    }
+    if (ctx?.json) {
+      jsonOut(ctx, null, e, e instanceof Fault ? e.code || 1 : 1);
+      return 1;
+    }
+    io.err(`ERROR: dmg: ${errorMessage(e)}\n`);
+    if (e instanceof Fault && e.resolution) io.err(`ERROR: dmg: resolution: ${e.resolution}\n`);
+    return 1;
+  } finally {
+    ctx?.close();
+  }
+}
+
+export { createHostSet };

@@ -1,0 +1,1 @@
+export { MISSING_CELL, formatEntity, formatTable, indent, type TableRow } from './table.js';

@@ -1,0 +1,138 @@
+import { defineFault } from '../fault/fault.js';
+import { CodeBlock, Domain } from '../fault/codes.js';
+
+const c = CodeBlock.server;
+
+export const serverFaults = {
+  socketDir: defineFault(
+    Domain.server,
+    c + 1,
+    'ServerSocketDir',
+    (dir: string, reason: string) => `Unable to create socket directory: ${dir} (${reason})`,
+    (dir: string) =>
+      `create it for the user running daos_server (mkdir -m 0755 ${dir}; chown <user> ${dir}), or install utils/systemd/daosfiles.conf into /etc/tmpfiles.d, or choose another directory with 'socket_dir' in daos_server.yml or 'daos_server start -d <dir>'`,
+    ['/var/run/daos_server', 'stat /var/run/daos_server: no such file or directory'],
+  ),
+  ioServerNotFound: defineFault(
+    Domain.server,
+    c + 2,
+    'ServerIoServerNotFound',
+    () => 'unable to locate daos_io_server next to daos_server or in $PATH',
+    () => 'install the whole package (npm install -g .) so that daos_io_server sits next to daos_server, or add its directory to PATH',
+    [],
+  ),
+  unexpectedReady: defineFault(
+    Domain.server,
+    c + 5,
+    'ServerUnexpectedReady',
+    (idx: number) => `I/O server instance ${idx} reported ready while not starting`,
+    () => 'only daos_server may start daos_io_server; stop stray daos_io_server processes',
+    [0],
+  ),
+  storageNotFormatted: defineFault(
+    Domain.server,
+    c + 6,
+    'ServerStorageNotFormatted',
+    (idx: number) => `the storage of I/O server instance ${idx} is not formatted`,
+    () => 'format it with dmg storage format',
+    [0],
+  ),
+  configRankMismatch: defineFault(
+    Domain.server,
+    c + 7,
+    'ServerConfigRankMismatch',
+    (idx: number, cfgRank: number, sbRank: number) =>
+      `servers[${idx}] asks for rank ${cfgRank} but its storage was formatted as rank ${sbRank}`,
+    (idx: number, _c: number, sbRank: number) =>
+      `set 'rank: ${sbRank}' or remove 'rank' in servers[${idx}] of daos_server.yml, or reformat with dmg storage format --reformat to take the new rank`,
+    [0, 2, 1],
+  ),
+  readyTimeout: defineFault(
+    Domain.server,
+    c + 8,
+    'ServerReadyTimeout',
+    (idx: number, ms: number) => `I/O server instance ${idx} did not report ready within ${ms / 1000}s`,
+    () => "check the instance's log_file and the daos_server log for its output",
+    [0, 60000],
+  ),
+  ioServerExited: defineFault(
+    Domain.server,
+    c + 9,
+    'ServerIoServerExited',
+    (idx: number, how: string) => `I/O server instance ${idx} ${how}`,
+    () => "check the instance's log_file and the daos_server log for its output, then restart it with dmg system start",
+    [0, 'exited with status 1'],
+  ),
+  drpcStatus: defineFault(
+    Domain.server,
+    c + 10,
+    'ServerDrpcStatus',
+    (idx: number, method: number, status: number) => `I/O server instance ${idx} answered dRPC method ${method} with status ${status}`,
+    () => "check the instance's log_file",
+    [0, 202, -1],
+  ),
+  alreadyRunning: defineFault(
+    Domain.server,
+    c + 11,
+    'ServerInstancesRunning',
+    () => 'cannot format storage with running I/O server instances',
+    () => 'stop them first with dmg system stop, then format',
+    [],
+  ),
+  fabricIface: defineFault(
+    Domain.server,
+    c + 12,
+    'ServerFabricIface',
+    (idx: number, iface: string, have: string) => `fabric_iface ${JSON.stringify(iface)} of servers[${idx}] has no IPv4 address on this host (interfaces: ${have})`,
+    (idx: number) => `set servers[${idx}].fabric_iface to one of the interfaces listed by daos_server network scan`,
+    [0, 'ib0', 'eth0, lo'],
+  ),
+  listen: defineFault(
+    Domain.server,
+    c + 13,
+    'ServerListen',
+    (addr: string, reason: string) => `unable to listen on management interface ${addr}: ${reason}`,
+    () => "stop the other process using the port (is another daos_server running?) or choose another 'port' in daos_server.yml / daos_server start -p",
+    ['0.0.0.0:10001', 'address already in use'],
+  ),
+  rankNotHere: defineFault(
+    Domain.server,
+    c + 14,
+    'ServerRankNotHere',
+    (rank: number, host: string) => `rank ${rank} not found on this server (${host})`,
+    () => 'check the rank with dmg system query -v, which shows the control address of each rank',
+    [3, 'node2'],
+  ),
+  notRoot: defineFault(
+    Domain.server,
+    c + 15,
+    'ServerNeedsRoot',
+    (what: string) => `${what} must be run as root`,
+    (what: string) => `run ${what} with sudo (or as root)`,
+    ['daos_server storage prepare'],
+  ),
+  formatInProgress: defineFault(
+    Domain.server,
+    c + 16,
+    'ServerFormatInProgress',
+    () => 'a storage format is already in progress on this server',
+    () => 'wait for it to finish, then check the result with dmg storage scan / dmg system query',
+    [],
+  ),
+  shuttingDown: defineFault(
+    Domain.server,
+    c + 17,
+    'ServerShuttingDown',
+    () => 'daos_server is shutting down',
+    () => 'start daos_server again, then retry',
+    [],
+  ),
+  superblockMissing: defineFault(
+    Domain.server,
+    c + 18,
+    'ServerSuperblockMissing',
+    (idx: number, mount: string) => `I/O server instance ${idx}: SCM at ${mount} is formatted but holds no superblock`,
+    () => 'reformat with dmg storage format --reformat, or restart daos_server with --recreate-superblocks to write a new one (the instance then joins as a new member)',
+    [0, '/mnt/daos'],
+  ),
+};

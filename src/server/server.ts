@@ -1,0 +1,562 @@
+/**
+ * daos_server: the control server of one storage node.
+ *
+ * Start sequence (after the config was loaded, overridden and validated):
+ *  1. the runtime (socket) directory must exist and be writable;
+ *  2. every fabric_iface must have an IPv4 address;
+ *  3. the dRPC listener for the I/O servers, then the gRPC control port;
+ *  4. each instance's SCM is checked: formatted storage with a superblock is
+ *     ready; otherwise the server stays in maintenance mode until
+ *     `dmg storage format`;
+ *  5. on the access point, the management service opens the system database
+ *     kept on instance 0's SCM;
+ *  6. ready instances are started; each joins the system and gets its rank.
+ *
+ * The server keeps running when an I/O server dies: the instance is Errored,
+ * the MS is told at once, and `dmg system start` restarts it.
+ */
+import dns from 'node:dns/promises';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { fromBinary } from '@bufbuild/protobuf';
+import type { IOServerConfig, ServerConfig } from '../config/types.js';
+import type { Logger } from '../logging/logger.js';
+import { Fault, errorMessage } from '../fault/fault.js';
+import { DrpcServer } from '../drpc/drpc.js';
+import { Method, Module } from '../drpc/modules.js';
+import { NotifyReadyReqSchema, BioErrorReqSchema } from '../proto/srv/srv_pb.js';
+import type { NotifyReadyReq } from '../proto/srv/srv_pb.js';
+import { MgmtCtl } from '../proto/ctl/control_pb.js';
+import { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
+import { implement, serviceDefinition, type Authorizer } from '../lib/grpc/service.js';
+import { serverCredentials } from '../security/transport.js';
+import { LmdbSystemDatabase } from '../system/database.js';
+import { ManagementService, newSystemUuid } from '../system/mgmt_system.js';
+import { NIL_RANK } from '../system/membership.js';
+import type { BdevFormatResult, BdevProvider, ScmProvider } from './storage/types.js';
+import { IOServerInstance, InstanceState, type InstanceHost } from './instance.js';
+import { NVME_CONF } from './instance_exec.js';
+import { newSuperblock, readSuperblock, superblockExists, writeSuperblock } from '../layout/superblock.js';
+import { GrpcRankController, PeerClients } from './ms_client.js';
+import { interfaceIPv4, localAddresses, usableInterfaces, type NetDetectSeams } from './netdetect.js';
+import { serverFaults } from './faults.js';
+import { controlService } from './ctl_svc.js';
+import { mgmtService } from './mgmt_svc.js';
+
+export const SERVER_SOCK = 'daos_server.sock';
+export const SYSTEM_DB = 'daos_system.mdb';
+
+export interface ServerDeps {
+  log: Logger;
+  hostname: string;
+  scm: ScmProvider;
+  bdev: BdevProvider;
+  ioServerBin: string;
+  version: string;
+  netSeams?: NetDetectSeams;
+  /** Authorization hook for every gRPC call (certificate roles). */
+  authorize?: Authorizer;
+  /** Interval of the heartbeat to the MS leader. */
+  heartbeatMs?: number;
+  /** Owner of formatted SCM mounts. */
+  owner?: { uid: number; gid: number };
+}
+
+export interface ScmFormatOutcome {
+  index: number;
+  mountPoint: string;
+  ok: boolean;
+  error?: Fault;
+}
+
+export interface FormatOutcome {
+  scm: ScmFormatOutcome[];
+  bdev: (BdevFormatResult & { index: number })[];
+}
+
+export class ControlServer {
+  readonly instances: IOServerInstance[];
+  ms?: ManagementService;
+  private msDb?: LmdbSystemDatabase;
+  private msWhy = 'storage not formatted';
+  readonly peers: PeerClients;
+  private drpc?: DrpcServer;
+  private grpcServer?: grpc.Server;
+  private heartbeat?: NodeJS.Timeout;
+  private formatting = false;
+  private shuttingDown = false;
+  private accessPoint = false;
+  readonly leader: string;
+  readonly log: Logger;
+
+  constructor(
+    readonly cfg: ServerConfig,
+    readonly deps: ServerDeps,
+  ) {
+    this.log = deps.log;
+    this.leader = cfg.accessPoints[0];
+    this.peers = new PeerClients(cfg.transport);
+    const host: InstanceHost = {
+      log: deps.log,
+      hostname: deps.hostname,
+      ioServerBin: deps.ioServerBin,
+      prepareStart: (c) => this.prepareStart(c),
+      join: (inst, ready, signal) => this.join(inst, ready, signal),
+      report: (inst) => this.reportInstance(inst),
+    };
+    this.instances = cfg.servers.map((s) => new IOServerInstance(s, host, InstanceState.AwaitFormat));
+  }
+
+  get isAccessPoint(): boolean {
+    return this.accessPoint;
+  }
+
+  get controlAddr(): string {
+    return `0.0.0.0:${this.cfg.port}`;
+  }
+
+  /** Why the MS is not running here (for errors). */
+  get msNotReadyReason(): string {
+    return this.msWhy;
+  }
+
+  // ---- start ---------------------------------------------------------------
+
+  async start(): Promise<void> {
+    this.checkSocketDir();
+    this.checkFabric();
+    await this.startDrpc();
+    await this.startGrpc();
+    this.log.info(`DAOS control server (pid ${process.pid}) listening on ${this.controlAddr}`);
+    this.accessPoint = await this.resolveAccessPoint();
+    if (this.accessPoint) this.log.info(`this server is the access point ${this.leader}: it hosts the management service`);
+    await this.checkStorage();
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), this.deps.heartbeatMs ?? 2000);
+    this.heartbeat.unref();
+    this.startReadyInstances();
+  }
+
+  private checkSocketDir(): void {
+    const dir = this.cfg.socketDir;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch (e) {
+      throw serverFaults.socketDir(dir, `stat ${dir}: ${describeErrno(e)}`);
+    }
+    if (!st.isDirectory()) throw serverFaults.socketDir(dir, `${dir} is not a directory`);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    } catch (e) {
+      throw serverFaults.socketDir(dir, `access ${dir}: ${describeErrno(e)}`);
+    }
+  }
+
+  private checkFabric(): void {
+    for (const s of this.cfg.servers) {
+      if (!interfaceIPv4(s.fabricIface, this.deps.netSeams)) {
+        throw serverFaults.fabricIface(s.index, s.fabricIface, usableInterfaces(this.deps.netSeams).join(', ') || 'none');
+      }
+    }
+  }
+
+  private async startDrpc(): Promise<void> {
+    const d = new DrpcServer(path.join(this.cfg.socketDir, SERVER_SOCK), { log: this.log });
+    // Stale sockets of I/O servers from a previous run.
+    for (const f of fs.readdirSync(this.cfg.socketDir)) {
+      if (/^daos_io_server.*\.sock$/.test(f)) {
+        try {
+          fs.unlinkSync(path.join(this.cfg.socketDir, f));
+        } catch {
+          // not ours to remove
+        }
+      }
+    }
+    d.registerModule(Module.mgmt);
+    d.registerModule(Module.security);
+    d.register(Module.srv, Method.notifyReady, async (body) => {
+      const req = fromBinary(NotifyReadyReqSchema, body);
+      this.onNotifyReady(req);
+      return new Uint8Array();
+    });
+    d.register(Module.srv, Method.bioError, async (body) => {
+      const req = fromBinary(BioErrorReqSchema, body);
+      this.log.error(
+        `I/O server instance ${req.instanceIdx} (target ${req.tgtId}) has detected blob I/O error! read=${req.readErr} write=${req.writeErr} unmap=${req.unmapErr}`,
+      );
+      return new Uint8Array();
+    });
+    await d.listen();
+    this.drpc = d;
+  }
+
+  private onNotifyReady(req: NotifyReadyReq): void {
+    const inst = this.instances[req.instanceIdx];
+    if (!inst) throw serverFaults.unexpectedReady(req.instanceIdx);
+    let isSock = false;
+    try {
+      isSock = fs.statSync(req.drpcListenerSock).isSocket();
+    } catch {
+      isSock = false;
+    }
+    if (!isSock) throw new Error(`I/O server instance ${req.instanceIdx} reported dRPC socket ${req.drpcListenerSock}, which is not a socket`);
+    inst.notifyReady(req);
+  }
+
+  private async startGrpc(): Promise<void> {
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
+    server.addService(serviceDefinition(MgmtCtl), implement(MgmtCtl, controlService(this), this.deps.authorize));
+    server.addService(serviceDefinition(MgmtSvc), implement(MgmtSvc, mgmtService(this), this.deps.authorize));
+    const creds = serverCredentials(this.cfg.transport);
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(this.controlAddr, creds, (err) => {
+        if (err) reject(serverFaults.listen(this.controlAddr, err.message.replace(/^.*EADDRINUSE.*$/, 'address already in use')));
+        else resolve();
+      });
+    });
+    this.grpcServer = server;
+  }
+
+  /** This server is the access point when access_points[0] resolves to one of its addresses and names its port. */
+  private async resolveAccessPoint(): Promise<boolean> {
+    const [host, portStr] = splitHostPort(this.leader);
+    if (Number(portStr) !== this.cfg.port) return false;
+    let addrs: string[];
+    try {
+      addrs = (await dns.lookup(host, { all: true })).map((a) => a.address);
+    } catch (e) {
+      this.log.error(`unable to resolve access point ${host}: ${describeErrno(e)}`);
+      return false;
+    }
+    const local = localAddresses(this.deps.netSeams);
+    return addrs.some((a) => local.has(a) || (a.startsWith('127.') && local.has('127.0.0.1')));
+  }
+
+  private async checkStorage(): Promise<void> {
+    let waiting = false;
+    for (const inst of this.instances) {
+      const s = inst.cfg;
+      const chk = await this.deps.scm.checkFormat(s.scm);
+      if (!chk.mounted && chk.mountable) {
+        this.log.info(`mounting SCM of I/O server instance ${s.index} at ${s.scm.mountPoint}`);
+        await this.deps.scm.mount(s.scm);
+      } else if (!chk.mounted) {
+        this.log.info(`SCM format required (I/O server instance ${s.index}, ${s.scm.mountPoint})`);
+        waiting = true;
+        continue;
+      }
+      if (!superblockExists(s.scm.mountPoint)) {
+        if (this.cfg.recreateSuperblocks) {
+          this.log.info(`recreating the superblock of I/O server instance ${s.index}`);
+          writeSuperblock(s.scm.mountPoint, newSuperblock({ system: this.cfg.name, rank: s.rank, ms: this.accessPoint && s.index === 0 }));
+        } else {
+          const f = serverFaults.superblockMissing(s.index, s.scm.mountPoint);
+          this.log.error(f.description);
+          this.log.error(f.resolution);
+          waiting = true;
+          continue;
+        }
+      }
+      inst.storageReady();
+      this.log.info(`I/O server instance ${s.index} storage ready`);
+    }
+    if (waiting) {
+      this.log.info('Waiting for I/O server instance storage to be ready...');
+      this.log.info(`daos_server is in maintenance mode: format the storage from an admin node with 'dmg -l <hosts> storage format'`);
+    }
+    await this.maybeStartMs();
+  }
+
+  /** On the access point, open the system database once instance 0's storage is ready. */
+  private async maybeStartMs(): Promise<void> {
+    if (!this.accessPoint || this.ms) return;
+    const inst = this.instances[0];
+    if (inst.state === InstanceState.AwaitFormat) {
+      this.msWhy = `the storage of the access point (${this.deps.hostname}) is not formatted`;
+      return;
+    }
+    const file = path.join(inst.cfg.scm.mountPoint, SYSTEM_DB);
+    let sb;
+    try {
+      sb = readSuperblock(inst.cfg.scm.mountPoint);
+    } catch (e) {
+      this.msWhy = errorMessage(e);
+      this.log.error(`management service not started: ${this.msWhy}`);
+      return;
+    }
+    const create = sb.createMs || !fs.existsSync(file);
+    if (create && !sb.createMs) this.log.info(`system database ${file} not found; creating a new, empty one`);
+    this.msDb = LmdbSystemDatabase.openAt(file, { create, systemName: this.cfg.name, systemUuid: newSystemUuid() });
+    this.ms = new ManagementService({
+      db: this.msDb,
+      log: this.log,
+      controller: new GrpcRankController(this.peers),
+      leader: this.leader,
+      replicas: this.cfg.accessPoints,
+    });
+    this.ms.start();
+    this.log.info(`Management Service access point started${create ? ' (bootstrapped)' : ''}`);
+  }
+
+  private async stopMs(): Promise<void> {
+    this.ms?.stop();
+    this.ms = undefined;
+    const db = this.msDb;
+    this.msDb = undefined;
+    await db?.close();
+  }
+
+  private startReadyInstances(): void {
+    for (const inst of this.instances) {
+      if (inst.state === InstanceState.Stopped) {
+        inst.start().catch(() => {
+          // already logged and reported by the instance
+        });
+      }
+    }
+  }
+
+  // ---- instance host ---------------------------------------------------------
+
+  private async prepareStart(c: IOServerConfig): Promise<string | undefined> {
+    await this.deps.bdev.validate(c.bdev);
+    const conf = await this.deps.bdev.nvmeConf(c.bdev, this.deps.hostname, c.index);
+    if (!conf) return undefined;
+    const p = path.join(c.scm.mountPoint, NVME_CONF);
+    fs.writeFileSync(p, conf, { mode: 0o644 });
+    return p;
+  }
+
+  private async join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<number> {
+    let lastErr = '';
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) throw new Error('join interrupted: instance stopping');
+      try {
+        const resp = await this.peers.mgmt(this.leader).unary(
+          'join',
+          {
+            uuid: inst.uuid,
+            rank: inst.superblock?.validRank ? inst.superblock.rank : (inst.cfg.rank ?? NIL_RANK),
+            uri: ready.uri,
+            nctxs: ready.nctxs,
+            addr: this.controlAddr,
+            faultDomain: `/${this.deps.hostname}`,
+            instanceIdx: inst.index,
+            hostname: this.deps.hostname,
+            sys: this.cfg.name,
+          },
+          { signal, deadline: new Date(Date.now() + 10_000) },
+        );
+        if (resp.state !== 0) throw serverFaults.rankNotHere(resp.rank, 'excluded');
+        this.log.info(`I/O server instance ${inst.index} joined the system as rank ${resp.rank}`);
+        return resp.rank;
+      } catch (e) {
+        // A refusal by the MS is final; anything else (MS not up yet, network) is retried.
+        if (e instanceof Fault && e.domain === 'system' && e.code !== 506) throw e;
+        const msg = errorMessage(e);
+        if (msg !== lastErr) {
+          this.log.info(`I/O server instance ${inst.index} waiting to join the system via ${this.leader}: ${msg}`);
+          lastErr = msg;
+        }
+      }
+      await sleep(Math.min(500 * (attempt + 1), 2000), signal);
+    }
+  }
+
+  private instanceStates(): { rank: number; uuid: string; state: string; info: string; instanceIdx: number }[] {
+    return this.instances
+      .filter((i) => i.rank !== undefined && i.uuid)
+      .map((i) => ({ rank: i.rank ?? NIL_RANK, uuid: i.uuid ?? '', state: i.state === InstanceState.Starting ? 'Stopped' : i.state, info: i.info, instanceIdx: i.index }));
+  }
+
+  private reportInstance(inst: IOServerInstance): void {
+    if (inst.rank === undefined || inst.state === InstanceState.Starting) return;
+    this.sendEvent(false);
+  }
+
+  private sendHeartbeat(): void {
+    if (!this.shuttingDown) this.sendEvent(true);
+  }
+
+  private sendEvent(heartbeat: boolean): Promise<void> {
+    const instances = this.instanceStates();
+    if (instances.length === 0) return Promise.resolve();
+    return this.peers
+      .mgmt(this.leader)
+      .unary(
+        'clusterEvent',
+        { addr: this.controlAddr, hostname: this.deps.hostname, instances, heartbeat },
+        { deadline: new Date(Date.now() + 5000) },
+      )
+      .then(
+        () => undefined,
+        (e) => this.log.debug(`state report to ${this.leader} failed: ${errorMessage(e)}`),
+      );
+  }
+
+  // ---- storage format ----------------------------------------------------------
+
+  async format(reformat: boolean): Promise<FormatOutcome> {
+    if (this.shuttingDown) throw serverFaults.shuttingDown();
+    if (this.formatting) throw serverFaults.formatInProgress();
+    if (this.instances.some((i) => i.running || i.state === InstanceState.Starting || i.state === InstanceState.Joined)) {
+      throw serverFaults.alreadyRunning();
+    }
+    this.formatting = true;
+    const out: FormatOutcome = { scm: [], bdev: [] };
+    try {
+      for (const inst of this.instances) {
+        const s = inst.cfg;
+        this.log.info(`formatting storage for I/O server instance ${s.index} (reformat: ${reformat})`);
+        const chk = await this.deps.scm.checkFormat(s.scm);
+        if ((chk.mounted || chk.mountable) && !reformat) {
+          const f = alreadyFormatted();
+          this.log.info(`I/O server instance ${s.index}: ${f.description}`);
+          out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: false, error: f });
+          continue;
+        }
+        if (s.index === 0 && this.accessPoint) await this.stopMs();
+        inst.awaitFormat();
+        try {
+          await this.deps.bdev.validate({ ...s.bdev, class: s.bdev.class === 'file' ? 'malloc' : s.bdev.class, deviceList: s.bdev.class === 'file' ? [] : s.bdev.deviceList });
+          await this.deps.scm.format(s.scm, this.deps.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+          out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: true });
+        } catch (e) {
+          const f = e instanceof Fault ? e : new Fault({ domain: 'scm', code: 206, description: errorMessage(e), resolution: 'check the daos_server log' });
+          this.log.error(`I/O server instance ${s.index}: SCM format failed: ${f.description}`);
+          out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: false, error: f });
+          continue;
+        }
+        const results = await this.deps.bdev.format(s.bdev);
+        for (const r of results) {
+          out.bdev.push({ ...r, index: s.index });
+          if (r.ok && r.info) this.log.info(`I/O server instance ${s.index}: ${r.info}`);
+          if (!r.ok) this.log.error(`I/O server instance ${s.index}: format of ${r.device} failed: ${r.error}`);
+        }
+        if (results.some((r) => !r.ok)) {
+          this.log.error('failure formatting storage, check RPC response for details');
+          continue;
+        }
+        // NB: the superblock is written last: it is what marks the instance formatted.
+        writeSuperblock(s.scm.mountPoint, newSuperblock({ system: this.cfg.name, rank: s.rank, ms: this.accessPoint && s.index === 0 }));
+        inst.storageReady();
+        this.log.info(`I/O server instance ${s.index} storage ready`);
+      }
+    } finally {
+      this.formatting = false;
+    }
+    await this.maybeStartMs();
+    this.startReadyInstances();
+    return out;
+  }
+
+  // ---- ranks on this server --------------------------------------------------
+
+  instanceByRank(rank: number): IOServerInstance | undefined {
+    return this.instances.find((i) => i.rank === rank);
+  }
+
+  async stopRanks(ranks: number[], force: boolean): Promise<{ rank: number; errored: boolean; msg: string; state: string }[]> {
+    return Promise.all(
+      ranks.map(async (rank) => {
+        const inst = this.instanceByRank(rank);
+        if (!inst) return { rank, errored: true, msg: serverFaults.rankNotHere(rank, this.deps.hostname).description, state: 'Unknown' };
+        try {
+          await inst.stop(force);
+          return { rank, errored: false, msg: '', state: inst.state };
+        } catch (e) {
+          return { rank, errored: true, msg: errorMessage(e), state: inst.state };
+        }
+      }),
+    );
+  }
+
+  async startRanks(ranks: number[]): Promise<{ rank: number; errored: boolean; msg: string; state: string }[]> {
+    return Promise.all(
+      ranks.map(async (rank) => {
+        const inst = this.instanceByRank(rank);
+        if (!inst) return { rank, errored: true, msg: serverFaults.rankNotHere(rank, this.deps.hostname).description, state: 'Unknown' };
+        try {
+          await inst.start();
+          return { rank, errored: false, msg: '', state: inst.state };
+        } catch (e) {
+          return { rank, errored: true, msg: errorMessage(e), state: inst.state };
+        }
+      }),
+    );
+  }
+
+  // ---- shutdown ----------------------------------------------------------------
+
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await Promise.all(this.instances.map((i) => i.stop(false).catch(() => i.kill())));
+    // Best effort: let the MS know the ranks stopped rather than waiting for a timeout.
+    await Promise.race([this.sendEvent(false), sleep(2000)]);
+    await this.stopMs();
+    await this.drpc?.close();
+    this.peers.close();
+    const g = this.grpcServer;
+    if (g) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          g.forceShutdown();
+          resolve();
+        }, 2000);
+        g.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+}
+
+function alreadyFormatted(): Fault {
+  // The original's fault 103 and its wording.
+  return new Fault({
+    domain: 'storage',
+    code: 103,
+    description: 'format request for already-formatted storage and reformat not specified',
+    resolution: 'retry the operation with reformat option to overwrite existing format',
+  });
+}
+
+function describeErrno(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'not a directory';
+    default:
+      return code ?? errorMessage(e);
+  }
+}
+
+export function splitHostPort(hp: string): [string, string] {
+  const i = hp.lastIndexOf(':');
+  if (i < 0) return [hp, ''];
+  return [hp.slice(0, i).replace(/^\[|\]$/g, ''), hp.slice(i + 1)];
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+
+
