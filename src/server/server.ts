@@ -123,9 +123,17 @@ export class ControlServer {
 
   // ---- start ---------------------------------------------------------------
 
-  async start(): Promise<void> {
+  /**
+   * Checks of the host that must pass before anything is written (logs, the
+   * active config, sockets): a refused start changes nothing.
+   */
+  preflight(): void {
     this.checkSocketDir();
     this.checkFabric();
+  }
+
+  async start(): Promise<void> {
+    this.preflight();
     await this.startDrpc();
     await this.startGrpc();
     this.log.info(`DAOS control server (pid ${process.pid}) listening on ${this.controlAddr}`);

@@ -99,6 +99,18 @@ async function runStart(g: GlobalOpts, o: StartOpts, log: Logger): Promise<numbe
   };
   const cfg = applyOverrides(loadConfig(g, log), overrides);
   validateServerConfig(cfg);
+  const { scm, bdev } = createStorageProviders({ log });
+  const srv = new ControlServer(cfg, {
+    log,
+    hostname: os.hostname(),
+    scm,
+    bdev,
+    ioServerBin: findIoServerBinary(),
+    version: DAOS_VERSION,
+  });
+  // NB: nothing is written (log file, active config, sockets) before the
+  // config and the host checks pass.
+  srv.preflight();
   if (cfg.controlLogFile) {
     log.addSink(new FileSink(cfg.controlLogFile), g.debug ? 'debug' : cfg.controlLogMask);
     log.info(`${process.argv[1] ?? 'daos_server'} logging to file ${cfg.controlLogFile}`);
@@ -110,16 +122,6 @@ async function runStart(g: GlobalOpts, o: StartOpts, log: Logger): Promise<numbe
   if (active) log.info(`active config saved to ${active} (read-only)`);
   if (cfg.transport.allowInsecure) log.info('transport security disabled (allow_insecure): control channels are not authenticated');
   if (cfg.helperLogFile) process.env.DAOS_ADMIN_LOG_FILE = cfg.helperLogFile;
-
-  const { scm, bdev } = createStorageProviders({ log });
-  const srv = new ControlServer(cfg, {
-    log,
-    hostname: os.hostname(),
-    scm,
-    bdev,
-    ioServerBin: findIoServerBinary(),
-    version: DAOS_VERSION,
-  });
   let stopping: Promise<void> | undefined;
   const done = new Promise<number>((resolve) => {
     const stop = (sig: string) => {

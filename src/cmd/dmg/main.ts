@@ -88,7 +88,7 @@ class Ctx {
   get invoker(): Invoker {
     if (!this.invokerCache) {
       const cfg = this.cfg;
-      this.invokerCache = this.makeInvoker ? this.makeInvoker(cfg) : new GrpcInvoker(() => clientCredentials(cfg.transport));
+      this.invokerCache = this.makeInvoker ? this.makeInvoker(cfg) : new GrpcInvoker(clientCredentials(cfg.transport));
     }
     return this.invokerCache;
   }

@@ -95,7 +95,8 @@ export async function tcpProbe(addr: string, timeoutMs: number): Promise<string 
 export class GrpcInvoker implements Invoker {
   private readonly conns = new Map<string, ControlConn>();
 
-  constructor(private readonly transport: () => ClientTransport) {}
+  /** The credentials are loaded by the caller, so a missing certificate fails before any connection. */
+  constructor(private readonly transport: ClientTransport) {}
 
   async probe(hosts: string[], timeoutMs: number): Promise<Map<string, string | undefined>> {
     const res = await Promise.all(hosts.map(async (h) => [h, await tcpProbe(h, timeoutMs)] as const));
@@ -105,7 +106,7 @@ export class GrpcInvoker implements Invoker {
   conn(addr: string): ControlConn {
     let c = this.conns.get(addr);
     if (!c) {
-      const t = this.transport();
+      const t = this.transport;
       c = {
         addr,
         ctl: new ServiceClient(MgmtCtl, addr, t.credentials, t.options),

@@ -1,0 +1,80 @@
+/**
+ * The original DAOS v0.8 dmg (unmodified, in ../shared/tools/daos-v0.8)
+ * drives our daos_server: our control plane speaks its protocol.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO, run } from './harness/proc.js';
+import { LocalSystem } from './harness/local.js';
+
+const V08 = process.env.DAOS_V08_TOOLS ?? path.resolve(REPO, '../shared/tools/daos-v0.8');
+const DMG = path.join(V08, 'dmg');
+const skip = fs.existsSync(DMG) ? false : `the original v0.8 dmg is not at ${DMG} (set DAOS_V08_TOOLS)`;
+
+test('the original v0.8 dmg works against our daos_server', { skip, timeout: 180_000 }, async (t) => {
+  const sys = await LocalSystem.create();
+  const dmg = (args: string[]) => run(DMG, ['-i', '-l', `127.0.0.1:${sys.port}`, ...args], { timeoutMs: 60_000, cwd: sys.dir });
+  try {
+    await sys.start();
+
+    await t.test('storage scan', async () => {
+      const r = await dmg(['storage', 'scan']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`127\\.0\\.0\\.1:${sys.port}: connected`));
+      assert.match(r.stdout, /Hosts\t+SCM Total\t+NVMe Total/);
+      assert.match(r.stdout, /127\.0\.0\.1\t+\S+ \(\d+ (modules?|namespaces?)\)\t+\S+ \(\d+ controllers?\)/);
+    });
+
+    await t.test('network list and scan', async () => {
+      const l = await dmg(['network', 'list']);
+      assert.equal(l.code, 0, l.stderr);
+      assert.match(l.stdout, /ofi\+tcp/);
+      const s = await dmg(['network', 'scan', '-p', 'ofi+sockets']);
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, /fabric_iface: lo\n\tprovider: ofi\+sockets\n\tpinned_numa_node: 0/);
+    });
+
+    await t.test('storage format starts the I/O server, which joins as rank 0', async () => {
+      const r = await dmg(['storage', 'format']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /127\.0\.0\.1: storage format ok/);
+      for (let i = 0; i < 100 && !/started on rank 0/.test(sys.server!.output); i++) await new Promise((res) => setTimeout(res, 200));
+      assert.match(sys.server!.output, /started on rank 0/);
+    });
+
+    await t.test('system member-query lists the rank (unlike v0.8, the access point joins too)', async () => {
+      const r = await dmg(['system', 'member-query']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /System-member-query command SUCCEEDED: 127\.0\.0\.1:\d+\/[0-9a-f-]{36}\/0 /);
+    });
+
+    await t.test('system leader-query', async () => {
+      const r = await dmg(['system', 'leader-query']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`Current Leader: localhost:${sys.port}\\n   Replica Set: localhost:${sys.port}`));
+    });
+
+    await t.test('a second format is refused with the original fault and resolution', async () => {
+      const r = await dmg(['storage', 'format']);
+      assert.match(r.stdout + r.stderr, /cannot format storage with running I\/O server instances/);
+    });
+
+    await t.test('system stop stops the rank; the original prints its summary', async () => {
+      const r = await dmg(['system', 'stop']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /System-stop command SUCCEEDED/);
+      for (let i = 0; i < 50 && !/instance 0 stopped/.test(sys.server!.output); i++) await new Promise((res) => setTimeout(res, 200));
+      assert.match(sys.server!.output, /I\/O server instance 0 stopped/);
+    });
+
+    await t.test('with the rank stopped, the already-formatted refusal is the original fault 103', async () => {
+      const r = await dmg(['storage', 'format']);
+      assert.match(r.stdout, /CTL_ERR_SCM: storage: code = 103 description = "format request for already-formatted storage and reformat not specified"/);
+      assert.match(r.stdout, /retry the operation with reformat option to overwrite existing format/);
+    });
+  } finally {
+    await sys.destroy();
+  }
+});
