@@ -1,0 +1,238 @@
+/**
+ * dmg command tests: argv → the requests sent (through the mock invoker) and
+ * the output, golden where the deployment guide shows the text.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from './main.js';
+import { MockInvoker, type MockHost } from '../../lib/control/mocks.js';
+import { ResponseStatus } from '../../proto/ctl/common_pb.js';
+
+async function dmg(argv: string[], hosts: Record<string, MockHost>, answers: string[] = []) {
+  let out = '';
+  let err = '';
+  const inv = new MockInvoker(hosts);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dmg-test-'));
+  const oldHome = process.env.HOME;
+  process.env.HOME = home;
+  try {
+    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s), confirm: async () => answers.shift() === 'yes' }, () => inv);
+    return { code, out, err, calls: inv.calls };
+  } finally {
+    process.env.HOME = oldHome;
+    fs.rmSync(home, { recursive: true });
+  }
+}
+
+/** The hardware of the guide's wolf-71/72 example. */
+const wolf: MockHost = {
+  ctl: {
+    storageScan: () => ({
+      scm: {
+        pmems: [
+          { uuid: 'u1', blockdev: 'pmem1', dev: 'namespace1.0', numanode: 1, size: 3183575302144n },
+          { uuid: 'u0', blockdev: 'pmem0', dev: 'namespace0.0', numanode: 0, size: 3183575302144n },
+        ],
+        state: { status: ResponseStatus.CTL_SUCCESS },
+      },
+      nvme: {
+        ctrlrs: [
+          { pciaddr: '0000:81:00.0', model: 'INTEL SSDPED1K750GA', fwrev: 'E2010325', socketid: 1, namespaces: [{ id: 1, size: 750 }] },
+          { pciaddr: '0000:87:00.0', model: 'INTEL SSDPEDMD016T4', fwrev: '8DV10171', socketid: 1, namespaces: [{ id: 1, size: 1600 }] },
+          { pciaddr: '0000:da:00.0', model: 'INTEL SSDPED1K750GA', fwrev: 'E2010325', socketid: 1, namespaces: [{ id: 1, size: 750 }] },
+        ],
+        state: { status: ResponseStatus.CTL_SUCCESS },
+      },
+    }),
+  },
+};
+
+test('storage scan --verbose prints the guide output, exactly', async () => {
+  const r = await dmg(['-l', 'wolf-7[1-2]', '-i', 'storage', 'scan', '--verbose'], { 'wolf-71:10001': wolf, 'wolf-72:10001': wolf });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(
+    r.out,
+    [
+      'wolf-[71-72]:10001: connected',
+      '------------',
+      'wolf-[71-72]',
+      '------------',
+      'SCM Namespace Socket ID Capacity',
+      '------------- --------- --------',
+      'pmem0         0         2.90TB',
+      'pmem1         1         2.90TB',
+      '',
+      'NVMe PCI     Model               FW Revision Socket ID Capacity',
+      '--------     -----               ----------- --------- --------',
+      '0000:81:00.0 INTEL SSDPED1K750GA E2010325    1         750.00GB',
+      '0000:87:00.0 INTEL SSDPEDMD016T4 8DV10171    1         1.56TB',
+      '0000:da:00.0 INTEL SSDPED1K750GA E2010325    1         750.00GB',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(r.calls.map((c) => `${c.host} ${c.method}`).sort(), ['wolf-71:10001 storageScan', 'wolf-72:10001 storageScan']);
+});
+
+test('storage scan summary groups identical hosts and names the failing ones', async () => {
+  const r = await dmg(['-i', '-l', 'wolf-[71-73],boro-4', 'storage', 'scan'], {
+    'wolf-71:10001': wolf,
+    'wolf-72:10001': wolf,
+    'wolf-73:10001': wolf,
+    'boro-4:10001': { unreachable: 'connection refused (is daos_server running and listening on this port?)' },
+  });
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.out,
+    [
+      'wolf-[71-73]:10001: connected',
+      '      boro-4:10001: connection refused (is daos_server running and listening on this port?)',
+      'Hosts        SCM Total             NVMe Total',
+      '-----        ---------             ----------',
+      'wolf-[71-73] 5.79TB (2 namespaces) 3.03TB (3 controllers)',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('storage format: ok hosts grouped, device errors in tables, exit 1 on any failure', async () => {
+  const ok = { ctl: { storageFormat: () => [{ mrets: [{ mntpoint: '/mnt/daos', state: {} }], crets: [{ pciaddr: '/var/lib/daos/bdev0', state: {} }] }] } };
+  const refused = {
+    ctl: {
+      storageFormat: () => [
+        {
+          mrets: [
+            {
+              mntpoint: '/mnt/daos',
+              state: {
+                status: ResponseStatus.CTL_ERR_SCM,
+                error: 'storage: code = 103 description = "format request for already-formatted storage and reformat not specified"',
+                info: 'storage: code = 103 resolution = "retry the operation with reformat option to overwrite existing format"',
+              },
+            },
+          ],
+        },
+      ],
+    },
+  };
+  const r = await dmg(['-i', '-l', 'node[1-3]', 'storage', 'format'], { 'node1:10001': ok, 'node2:10001': ok, 'node3:10001': refused });
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.out,
+    [
+      'node[1-3]:10001: connected',
+      '',
+      'node[1-2]: storage format ok',
+      '',
+      '-----',
+      'node3',
+      '-----',
+      'SCM Mount Format Result',
+      '--------- -------------',
+      '/mnt/daos CTL_ERR_SCM: storage: code = 103 description = "format request for already-formatted storage and reformat not specified" (storage: code = 103 resolution = "retry the operation with reformat option to overwrite existing format")',
+      '',
+      'No block devices formatted',
+      '',
+      '',
+    ].join('\n'),
+  );
+  assert.ok(r.calls.every((c) => (c.req as { reformat: boolean }).reformat === false));
+  const again = await dmg(['-i', '-l', 'node1', 'storage', 'format', '--reformat'], { 'node1:10001': ok });
+  assert.equal(again.calls[0].method, 'storageFormat');
+  assert.equal((again.calls[0].req as { reformat: boolean }).reformat, true);
+});
+
+test('system query groups ranks by state; -v shows one row per rank', async () => {
+  const members = [0, 1, 2, 3].map((rank) => ({
+    rank,
+    uuid: `00000000-0000-4000-8000-00000000000${rank}`,
+    addr: `10.0.0.${rank + 1}:10001`,
+    state: rank === 2 ? 'Errored' : 'Joined',
+    info: rank === 2 ? 'I/O server process killed by signal SIGKILL' : '',
+    faultDomain: `/node${rank + 1}`,
+  }));
+  const host = { ctl: { systemQuery: () => ({ members }) } };
+  const r = await dmg(['-i', '-l', 'node1', 'system', 'query'], { 'node1:10001': host });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(
+    r.out,
+    [
+      'Rank    State   Reason',
+      '----    -----   ------',
+      '[0-1,3] Joined',
+      '2       Errored I/O server process killed by signal SIGKILL',
+      '',
+    ].join('\n'),
+  );
+  const v = await dmg(['-i', '-l', 'node1', 'system', 'query', '-v', '-r', '0-1'], { 'node1:10001': host });
+  assert.deepEqual((v.calls[0].req as { ranks: number[] }).ranks, [0, 1]);
+  assert.match(v.out, /^Rank UUID +Control Address Fault Domain State +Reason$/m);
+  assert.match(v.out, /^0 +00000000-0000-4000-8000-000000000000 10\.0\.0\.1:10001 +\/node1 +Joined$/m);
+  const j = await dmg(['-i', '-j', '-l', 'node1', 'system', 'query'], { 'node1:10001': host });
+  const doc = JSON.parse(j.out);
+  assert.equal(doc.status, 0);
+  assert.equal(doc.error, null);
+  assert.equal(doc.response.members.length, 4);
+});
+
+test('system stop and start report per rank and fail when a rank fails', async () => {
+  const host = {
+    ctl: {
+      systemStop: () => ({ results: [0, 1, 2].map((rank) => ({ rank, action: 'stop', errored: false, id: `a/u/${rank}`, state: 'Stopped' })) }),
+      systemStart: () => ({
+        results: [
+          { rank: 0, action: 'start', errored: false, state: 'Joined' },
+          { rank: 1, action: 'start', errored: true, msg: 'unable to start ranks on 10.0.0.2:10001: connection refused', state: 'Stopped' },
+        ],
+      }),
+    },
+  };
+  const s = await dmg(['-i', '-l', 'node1', 'system', 'stop', '--force'], { 'node1:10001': host });
+  assert.equal(s.code, 0);
+  assert.equal(s.out, 'Rank  Operation Result\n----  --------- ------\n[0-2] stop      OK\n');
+  assert.equal((s.calls[0].req as { force: boolean }).force, true);
+  const st = await dmg(['-i', '-l', 'node1', 'system', 'start'], { 'node1:10001': host });
+  assert.equal(st.code, 1);
+  assert.match(st.out, /^1 +start +unable to start ranks on 10\.0\.0\.2:10001: connection refused$/m);
+});
+
+test('storage prepare asks for consent and sends nothing without it', async () => {
+  const host = { ctl: { storagePrepare: () => ({ scm: { state: {}, rebootRequired: true } }) } };
+  const no = await dmg(['-i', '-l', 'node1', 'storage', 'prepare', '--scm-only'], { 'node1:10001': host }, ['no']);
+  assert.equal(no.code, 1);
+  assert.match(no.err, /consent not given/);
+  assert.equal(no.calls.length, 0);
+  const yes = await dmg(['-i', '-l', 'node1', 'storage', 'prepare', '--scm-only'], { 'node1:10001': host }, ['yes']);
+  assert.equal(yes.code, 0, yes.err);
+  assert.match(yes.out, /A reboot is required to process new memory allocation goals\./);
+  assert.deepEqual(yes.calls[0].req, { scm: { reset: false }, nvme: undefined });
+  const both = await dmg(['-i', '-l', 'node1', 'storage', 'prepare', '-n', '-s'], { 'node1:10001': host });
+  assert.equal(both.code, 1);
+  assert.match(both.err, /nvme-only and scm-only options should not be set together/);
+});
+
+test('network scan prints the guide blocks grouped by host set', async () => {
+  const host = {
+    ctl: {
+      networkScanDevices: () => [
+        { provider: 'ofi+tcp', device: 'eth0', numanode: 0 },
+        { provider: 'ofi+tcp', device: 'lo', numanode: 0 },
+      ],
+    },
+  };
+  const r = await dmg(['-i', '-l', 'node[1-2]', 'network', 'scan', '-p', 'ofi+tcp'], { 'node1:10001': host, 'node2:10001': host });
+  assert.equal(r.code, 0);
+  assert.equal(
+    r.out,
+    'node[1-2]:10001: connected\n---------\nnode[1-2]\n---------\n\n\tfabric_iface: eth0\n\tprovider: ofi+tcp\n\tpinned_numa_node: 0\n\n\tfabric_iface: lo\n\tprovider: ofi+tcp\n\tpinned_numa_node: 0\n\n',
+  );
+  assert.equal((r.calls[0].req as { provider: string }).provider, 'ofi+tcp');
+});
+
+test('version needs no config, certificates or servers', async () => {
+  const r = await dmg(['version'], {});
+  assert.equal(r.code, 0);
+  assert.match(r.out, /^dmg version \d+\.\d+\.\d+\n$/);
+});
