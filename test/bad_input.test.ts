@@ -160,3 +160,21 @@ test('dmg without -i and without certificates says how to fix it', async () => {
   assert.match(r.stderr, /could not load the CA certificate \/etc\/daos\/certs\/daosCA\.crt/);
   assert.match(r.stderr, /allow_insecure|-i/);
 });
+
+test('a configured block device that does not exist is named at start and refuses the format, changing nothing', async () => {
+  const missing = '/dev/daos-test-no-such-device';
+  const sys = await LocalSystem.create({ server: { bdev_class: 'kdev', bdev_list: [missing], bdev_size: undefined } });
+  try {
+    await sys.start();
+    assert.match(sys.server!.output, new RegExp(missing));
+    const scm = path.join(sys.dir, 'scm');
+    const before = listTree(scm);
+    const r = await sys.dmg(['storage', 'format']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(missing));
+    assert.deepEqual(listTree(scm), before, 'the SCM is untouched');
+    assert.doesNotMatch(sys.server!.output, /storage ready/);
+  } finally {
+    await sys.destroy();
+  }
+});

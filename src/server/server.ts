@@ -245,6 +245,12 @@ export class ControlServer {
     let waiting = false;
     for (const inst of this.instances) {
       const s = inst.cfg;
+      // Named now so the administrator sees it before formatting; format and
+      // instance start refuse such a device again.
+      await this.deps.bdev.validate(s.bdev).catch((e) => {
+        this.log.error(`I/O server instance ${s.index}: ${errorMessage(e)}`);
+        if (e instanceof Fault && e.resolution) this.log.error(`I/O server instance ${s.index}: ${e.resolution}`);
+      });
       const chk = await this.deps.scm.checkFormat(s.scm);
       if (!chk.mounted && chk.mountable) {
         this.log.info(`mounting SCM of I/O server instance ${s.index} at ${s.scm.mountPoint}`);
@@ -424,10 +430,18 @@ export class ControlServer {
           out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: false, error: f });
           continue;
         }
+        try {
+          // A configured device that does not exist refuses the format before anything changes.
+          await this.deps.bdev.validate(s.bdev);
+        } catch (e) {
+          const f = e instanceof Fault ? e : new Fault({ domain: 'bdev', code: 308, description: errorMessage(e), resolution: "check 'bdev_list' in daos_server.yml" });
+          this.log.error(`I/O server instance ${s.index}: ${f.description}`);
+          out.bdev.push({ index: s.index, device: s.bdev.deviceList.join(',') || s.bdev.class, ok: false, error: f.toString(), info: f.resolutionString() });
+          continue;
+        }
         if (s.index === 0 && this.accessPoint) await this.stopMs();
         inst.awaitFormat();
         try {
-          await this.deps.bdev.validate({ ...s.bdev, class: s.bdev.class === 'file' ? 'malloc' : s.bdev.class, deviceList: s.bdev.class === 'file' ? [] : s.bdev.deviceList });
           await this.deps.scm.format(s.scm, this.deps.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
           out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: true });
         } catch (e) {
@@ -446,6 +460,7 @@ export class ControlServer {
           this.log.error('failure formatting storage, check RPC response for details');
           continue;
         }
+        await this.prepareStart(s);
         // NB: the superblock is written last: it is what marks the instance formatted.
         writeSuperblock(s.scm.mountPoint, newSuperblock({ system: this.cfg.name, rank: s.rank, ms: this.accessPoint && s.index === 0 }));
         inst.storageReady();
