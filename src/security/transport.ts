@@ -1,45 +1,103 @@
 /**
  * gRPC channel credentials from a transport_config: plaintext when
- * allow_insecure is set, mutual TLS otherwise. This is the one place where
- * certificates are loaded for the control channels.
+ * allow_insecure is set, mutual TLS otherwise, after every certificate check
+ * of certs.ts. This is the one place where the control channels get their
+ * certificates.
  */
-import fs from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import dns from 'node:dns/promises';
 import * as grpc from '@grpc/grpc-js';
 import type { TransportConfig } from '../config/types.js';
+import { loadIdentity, type LoadedIdentity, type Role } from './certs.js';
 import { securityFaults } from './faults.js';
 
-function readPem(what: string, file: string): Buffer {
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    throw securityFaults.unreadable(what, file, (e as NodeJS.ErrnoException).code ?? String(e));
-  }
+export interface ServerTransport {
+  credentials: grpc.ServerCredentials;
+  identity?: LoadedIdentity;
 }
 
-/** Credentials for a gRPC server (daos_server's control port). */
-export function serverCredentials(t: TransportConfig): grpc.ServerCredentials {
-  if (t.allowInsecure) return grpc.ServerCredentials.createInsecure();
-  const ca = readPem('CA certificate', t.caCert);
-  const cert = readPem('certificate', t.cert);
-  const key = readPem('private key', t.key);
-  return grpc.ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true);
+/** Credentials for a gRPC server (daos_server's control port): TLS requiring a client certificate signed by the CA. */
+export function serverCredentials(t: TransportConfig, now = new Date()): ServerTransport {
+  if (t.allowInsecure) return { credentials: grpc.ServerCredentials.createInsecure() };
+  const id = loadIdentity(t, 'server', now);
+  return {
+    credentials: grpc.ServerCredentials.createSsl(id.ca.pem, [{ private_key: id.keyPem, cert_chain: id.cert.pem }], true),
+    identity: id,
+  };
 }
 
 export interface ClientTransport {
   credentials: grpc.ChannelCredentials;
   options: grpc.ChannelOptions;
+  identity?: LoadedIdentity;
+  insecure: boolean;
 }
 
-/** Credentials for a gRPC client (dmg, daos_agent, daos_server calling the MS). */
-export function clientCredentials(t: TransportConfig): ClientTransport {
-  if (t.allowInsecure) return { credentials: grpc.credentials.createInsecure(), options: {} };
+/** Credentials for a gRPC client presenting the certificate of `role`. */
+export function clientCredentials(t: TransportConfig, role: Role, now = new Date()): ClientTransport {
+  if (t.allowInsecure) return { credentials: grpc.credentials.createInsecure(), options: {}, insecure: true };
   if (!t.serverName) throw securityFaults.noServerName();
-  const ca = readPem('CA certificate', t.caCert);
-  const cert = readPem('certificate', t.cert);
-  const key = readPem('private key', t.key);
+  const id = loadIdentity(t, role, now);
   return {
-    credentials: grpc.credentials.createSsl(ca, key, cert),
-    // The servers' certificates name the role ("server"), not the host.
+    credentials: grpc.credentials.createSsl(id.ca.pem, id.keyPem, id.cert.pem),
+    // The servers' certificates name their role ("server"), not the host.
     options: { 'grpc.ssl_target_name_override': t.serverName, 'grpc.default_authority': t.serverName },
+    identity: id,
+    insecure: false,
   };
+}
+
+/**
+ * Does the server at addr speak TLS? Used to turn a refused connection into
+ * "the server requires TLS" / "the server runs insecure" instead of a
+ * protocol error. 'unknown' when the probe is inconclusive.
+ */
+export async function detectServerTransport(addr: string, timeoutMs = 3000): Promise<'tls' | 'plaintext' | 'unknown'> {
+  const i = addr.lastIndexOf(':');
+  const host = addr.slice(0, i).replace(/^\[|\]$/g, '');
+  const port = Number(addr.slice(i + 1));
+  let ip: string;
+  try {
+    ip = (await dns.lookup(host)).address;
+  } catch {
+    return 'unknown';
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (r: 'tls' | 'plaintext' | 'unknown', s?: net.Socket) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s?.destroy();
+      resolve(r);
+    };
+    // A TLS ClientHello: a TLS server answers with a handshake; a plaintext
+    // HTTP/2 server answers with a protocol error (or closes).
+    const sock = tls.connect({ host: ip, port, servername: 'server', rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+    const timer = setTimeout(() => finish('unknown', sock), timeoutMs);
+    sock.once('secureConnect', () => finish('tls', sock));
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      const m = `${e.code ?? ''} ${e.message}`;
+      if (/WRONG_VERSION_NUMBER|packet length too long|record layer failure|ECONNRESET|socket disconnected before secure TLS/i.test(m)) finish('plaintext', sock);
+      // The server did its part of the TLS handshake but refused us (no or bad client certificate): it is TLS.
+      else if (/alert|certificate|handshake failure/i.test(m)) finish('tls', sock);
+      else finish('unknown', sock);
+    });
+  });
+}
+
+/** Translate a TLS failure reported by grpc-js into the administrator's terms. */
+export function describeTlsError(details: string): string | undefined {
+  const d = details.toLowerCase();
+  if (/unknown ca|alert bad certificate|certificate required|alert certificate unknown|alert handshake failure/.test(d)) {
+    return 'the server rejected our certificate (is it signed by the same DAOS CA as the server\'s?)';
+  }
+  if (/self[- ]signed|unable to verify|unable to get (local )?issuer|certificate signature failure|verify failed/.test(d)) {
+    return "the server's certificate is not signed by our CA (install the DAOS CA that signed it as transport_config.ca_cert)";
+  }
+  if (/certificate has expired|certificate expired/.test(d)) return "a certificate has expired (check both ends with daos_certgen show)";
+  if (/not yet valid/.test(d)) return 'a certificate is not valid yet (check the clocks of both hosts)';
+  if (/hostname|altnames|does not match/.test(d)) return "the server's certificate is not for the name in transport_config.server_name (expected the server certificate)";
+  return undefined;
 }

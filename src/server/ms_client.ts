@@ -3,11 +3,10 @@
  * reports, forwarded system requests) and, on the MS, the hosts of the ranks
  * it stops and starts. Connections are cached per address.
  */
-import type { TransportConfig } from '../config/types.js';
 import { ServiceClient } from '../lib/grpc/service.js';
 import { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
 import { MgmtCtl } from '../proto/ctl/control_pb.js';
-import { clientCredentials } from '../security/transport.js';
+import type { ClientTransport } from '../security/transport.js';
 import type { RankController } from '../system/mgmt_system.js';
 
 /** Metadata set on a request that one daos_server forwarded to the MS leader, so it is never forwarded twice. */
@@ -17,12 +16,13 @@ export class PeerClients {
   private readonly svc = new Map<string, ServiceClient<typeof MgmtSvc>>();
   private readonly ctl = new Map<string, ServiceClient<typeof MgmtCtl>>();
 
-  constructor(private readonly transport: TransportConfig) {}
+  /** The credentials are loaded (and checked) by the caller, once. */
+  constructor(private readonly transport: ClientTransport) {}
 
   mgmt(addr: string): ServiceClient<typeof MgmtSvc> {
     let c = this.svc.get(addr);
     if (!c) {
-      const t = clientCredentials(this.transport);
+      const t = this.transport;
       c = new ServiceClient(MgmtSvc, addr, t.credentials, t.options);
       this.svc.set(addr, c);
     }
@@ -32,7 +32,7 @@ export class PeerClients {
   control(addr: string): ServiceClient<typeof MgmtCtl> {
     let c = this.ctl.get(addr);
     if (!c) {
-      const t = clientCredentials(this.transport);
+      const t = this.transport;
       c = new ServiceClient(MgmtCtl, addr, t.credentials, t.options);
       this.ctl.set(addr, c);
     }

@@ -30,7 +30,8 @@ import type { NotifyReadyReq } from '../proto/srv/srv_pb.js';
 import { MgmtCtl } from '../proto/ctl/control_pb.js';
 import { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
 import { implement, serviceDefinition, type Authorizer } from '../lib/grpc/service.js';
-import { serverCredentials } from '../security/transport.js';
+import { clientCredentials, serverCredentials, type ServerTransport } from '../security/transport.js';
+import { roleAuthorizer } from '../security/roles.js';
 import { LmdbSystemDatabase } from '../system/database.js';
 import { ManagementService, newSystemUuid } from '../system/mgmt_system.js';
 import { NIL_RANK } from '../system/membership.js';
@@ -55,7 +56,7 @@ export interface ServerDeps {
   ioServerBin: string;
   version: string;
   netSeams?: NetDetectSeams;
-  /** Authorization hook for every gRPC call (certificate roles). */
+  /** Authorization hook for every gRPC call; default: the certificate role table (none when insecure). */
   authorize?: Authorizer;
   /** Interval of the heartbeat to the MS leader. */
   heartbeatMs?: number;
@@ -89,14 +90,21 @@ export class ControlServer {
   private accessPoint = false;
   readonly leader: string;
   readonly log: Logger;
+  private readonly serverTransport: ServerTransport;
+  /** Operator warnings found while loading (e.g. certificates about to expire). */
+  readonly warnings: string[] = [];
 
+  /** Loads and checks the certificates: a bad one refuses the start before anything is written. */
   constructor(
     readonly cfg: ServerConfig,
     readonly deps: ServerDeps,
   ) {
     this.log = deps.log;
     this.leader = cfg.accessPoints[0];
-    this.peers = new PeerClients(cfg.transport);
+    this.serverTransport = serverCredentials(cfg.transport);
+    const client = clientCredentials(cfg.transport, 'server');
+    this.warnings.push(...(this.serverTransport.identity?.warnings ?? []));
+    this.peers = new PeerClients(client);
     const host: InstanceHost = {
       log: deps.log,
       hostname: deps.hostname,
@@ -134,6 +142,7 @@ export class ControlServer {
 
   async start(): Promise<void> {
     this.preflight();
+    for (const w of this.warnings) this.log.notice(`WARNING: ${w}`);
     await this.startDrpc();
     await this.startGrpc();
     this.log.info(`DAOS control server (pid ${process.pid}) listening on ${this.controlAddr}`);
@@ -214,9 +223,10 @@ export class ControlServer {
 
   private async startGrpc(): Promise<void> {
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
-    server.addService(serviceDefinition(MgmtCtl), implement(MgmtCtl, controlService(this), this.deps.authorize));
-    server.addService(serviceDefinition(MgmtSvc), implement(MgmtSvc, mgmtService(this), this.deps.authorize));
-    const creds = serverCredentials(this.cfg.transport);
+    const authorize = this.deps.authorize ?? roleAuthorizer(!this.cfg.transport.allowInsecure);
+    server.addService(serviceDefinition(MgmtCtl), implement(MgmtCtl, controlService(this), authorize));
+    server.addService(serviceDefinition(MgmtSvc), implement(MgmtSvc, mgmtService(this), authorize));
+    const creds = this.serverTransport.credentials;
     await new Promise<void>((resolve, reject) => {
       server.bindAsync(this.controlAddr, creds, (err) => {
         if (err) reject(serverFaults.listen(this.controlAddr, err.message.replace(/^.*EADDRINUSE.*$/, 'address already in use')));

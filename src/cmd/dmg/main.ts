@@ -88,9 +88,15 @@ class Ctx {
   get invoker(): Invoker {
     if (!this.invokerCache) {
       const cfg = this.cfg;
-      this.invokerCache = this.makeInvoker ? this.makeInvoker(cfg) : new GrpcInvoker(clientCredentials(cfg.transport));
+      this.invokerCache = this.makeInvoker ? this.makeInvoker(cfg) : this.newInvoker(cfg);
     }
     return this.invokerCache;
+  }
+
+  private newInvoker(cfg: ClientConfig): Invoker {
+    const t = clientCredentials(cfg.transport, 'admin');
+    for (const w of t.identity?.warnings ?? []) this.io.err(`WARNING: ${w}\n`);
+    return new GrpcInvoker(t);
   }
 
   /** The hosts to talk to: -l / --host-file, else the config's hostlist, as sorted host:port strings. */

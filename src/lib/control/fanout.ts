@@ -3,6 +3,7 @@
  * collecting per-host results or errors.
  */
 import { errorMessage } from '../../fault/fault.js';
+import { describeTlsError } from '../../security/transport.js';
 import type { ControlConn, Invoker } from './invoker.js';
 
 export interface HostResult<T> {
@@ -60,6 +61,8 @@ export async function fanout<T>(
 export function describeRpcError(e: Error): string {
   const code = (e as { code?: number }).code;
   const details = (e as { details?: string }).details;
+  const tlsWhy = details ? describeTlsError(details) : undefined;
+  if (tlsWhy) return `TLS handshake failed: ${tlsWhy}`;
   if (code === 14) return `unable to reach daos_server: ${details || 'unavailable'}`;
   if (code === 4) return 'no answer before the deadline';
   if (code === 12) return 'the server does not know this request (is it an older version?)';

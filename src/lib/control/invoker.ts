@@ -9,7 +9,8 @@ import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2
 import { MgmtCtl } from '../../proto/ctl/control_pb.js';
 import { MgmtSvc } from '../../proto/mgmt/mgmt_pb.js';
 import { ServiceClient, type CallOptions } from '../grpc/service.js';
-import type { ClientTransport } from '../../security/transport.js';
+import { detectServerTransport, type ClientTransport } from '../../security/transport.js';
+import { securityFaults } from '../../security/faults.js';
 
 /** The subset of ServiceClient the control API uses, so mocks can stand in. */
 export interface RpcClient<S extends GenService<GenServiceMethods>> {
@@ -98,8 +99,18 @@ export class GrpcInvoker implements Invoker {
   /** The credentials are loaded by the caller, so a missing certificate fails before any connection. */
   constructor(private readonly transport: ClientTransport) {}
 
+  /** TCP reachability, then whether the server speaks the same transport (TLS or plaintext) as we do. */
   async probe(hosts: string[], timeoutMs: number): Promise<Map<string, string | undefined>> {
-    const res = await Promise.all(hosts.map(async (h) => [h, await tcpProbe(h, timeoutMs)] as const));
+    const res = await Promise.all(
+      hosts.map(async (h) => {
+        const err = await tcpProbe(h, timeoutMs);
+        if (err) return [h, err] as const;
+        const kind = await detectServerTransport(h, timeoutMs);
+        if (kind === 'tls' && this.transport.insecure) return [h, securityFaults.transportMismatch(h, true).description + '; ' + securityFaults.transportMismatch(h, true).resolution] as const;
+        if (kind === 'plaintext' && !this.transport.insecure) return [h, securityFaults.transportMismatch(h, false).description + '; ' + securityFaults.transportMismatch(h, false).resolution] as const;
+        return [h, undefined] as const;
+      }),
+    );
     return new Map(res);
   }
 
