@@ -130,15 +130,15 @@ export const securityFaults = {
     Domain.security,
     c + 16,
     'SecurityTransportMismatch',
-    (addr: string, serverTls: boolean) =>
+    (serverTls: boolean) =>
       serverTls
-        ? `${addr} requires TLS (its transport_config has allow_insecure: false), but this client is in insecure mode`
-        : `${addr} runs without certificates (allow_insecure: true), but this client uses TLS`,
-    (_a: string, serverTls: boolean) =>
+        ? 'the server requires TLS (its transport_config has allow_insecure: false), but this client runs insecure'
+        : 'the server runs without certificates (allow_insecure: true), but this client uses TLS',
+    (serverTls: boolean) =>
       serverTls
-        ? 'drop -i / allow_insecure on the client and give it its certificate, or run every server insecure'
+        ? 'drop -i / allow_insecure on the client and give it its certificate, or run every component insecure'
         : 'pass -i (or set allow_insecure: true) on the client, or enable certificates on every server',
-    ['node1:10001', true],
+    [true],
   ),
   tlsHandshake: defineFault(
     Domain.security,

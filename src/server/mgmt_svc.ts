@@ -42,9 +42,12 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
       return { currentLeader: srv.leader, replicas: srv.cfg.accessPoints };
     },
 
-    async getAttachInfo(req) {
+    async getAttachInfo(req, ctx) {
       const m = ms();
       if (req.sys && req.sys !== m.systemName) throw systemFaults.wrongSystem(req.sys, m.systemName);
+      if (req.waitNewerThan > 0n) {
+        await m.waitForNewer(Number(req.waitNewerThan), Math.min(req.waitMs || 30_000, 60_000), ctx.signal);
+      }
       const ai = m.attachInfo();
       return { status: 0, psrs: ai.psrs, mapVersion: BigInt(ai.mapVersion) };
     },

@@ -19,11 +19,14 @@ import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { fromBinary } from '@bufbuild/protobuf';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { IOServerConfig, ServerConfig } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import { Fault, errorMessage } from '../fault/fault.js';
-import { DrpcServer } from '../drpc/drpc.js';
+import { DrpcServer, DrpcStatus, DrpcStatusError } from '../drpc/drpc.js';
+import { TokenSchema } from '../proto/auth/auth_pb.js';
+import { unmarshalCredential, verifyCredential } from '../security/auth_sys.js';
+import { loadClientCert } from '../security/certs.js';
 import { Method, Module } from '../drpc/modules.js';
 import { NotifyReadyReqSchema, BioErrorReqSchema } from '../proto/srv/srv_pb.js';
 import type { NotifyReadyReq } from '../proto/srv/srv_pb.js';
@@ -104,6 +107,14 @@ export class ControlServer {
     this.serverTransport = serverCredentials(cfg.transport);
     const client = clientCredentials(cfg.transport, 'server');
     this.warnings.push(...(this.serverTransport.identity?.warnings ?? []));
+    const ca = this.serverTransport.identity?.ca;
+    if (ca) {
+      try {
+        loadClientCert(cfg.transport.clientCertDir, 'agent', ca);
+      } catch (e) {
+        this.warnings.push(`clients' credentials will be refused until the agent certificate is installed: ${errorMessage(e)}`);
+      }
+    }
     this.peers = new PeerClients(client);
     const host: InstanceHost = {
       log: deps.log,
@@ -191,7 +202,7 @@ export class ControlServer {
       }
     }
     d.registerModule(Module.mgmt);
-    d.registerModule(Module.security);
+    d.register(Module.security, Method.validateCredentials, async (body) => this.validateCredential(body));
     d.register(Module.srv, Method.notifyReady, async (body) => {
       const req = fromBinary(NotifyReadyReqSchema, body);
       this.onNotifyReady(req);
@@ -206,6 +217,26 @@ export class ControlServer {
     });
     await d.listen();
     this.drpc = d;
+  }
+
+  /**
+   * dRPC from an I/O server: is this client credential genuine? Secure mode
+   * checks the agent's signature with <client_cert_dir>/<origin>.crt, loaded
+   * each time so a rotated certificate is used at once; insecure mode checks
+   * the digest. Answers with the token, as the original does.
+   */
+  private async validateCredential(body: Uint8Array): Promise<Uint8Array> {
+    let cred;
+    try {
+      cred = unmarshalCredential(body);
+    } catch {
+      throw new DrpcStatusError(DrpcStatus.FAILED_UNMARSHAL_PAYLOAD);
+    }
+    const ca = this.serverTransport.identity?.ca;
+    const pub = ca ? loadClientCert(this.cfg.transport.clientCertDir, cred.origin, ca).x509.publicKey : null;
+    const sys = verifyCredential(cred, pub);
+    this.log.debug(`credential of ${sys.user} on ${sys.machinename} verified`);
+    return toBinary(TokenSchema, cred.token!);
   }
 
   private onNotifyReady(req: NotifyReadyReq): void {

@@ -113,6 +113,29 @@ export class ManagementService {
     this.listeners.push(listener);
   }
 
+  /**
+   * Resolve once the map version is newer than `version`, or after ms, or
+   * when signal aborts (long poll for attach-info watchers).
+   */
+  waitForNewer(version: number, ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.db.mapVersion() > version || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        const i = this.listeners.indexOf(onChange);
+        if (i >= 0) this.listeners.splice(i, 1);
+        resolve();
+      };
+      const onChange = (v: number) => {
+        if (v > version) done();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.listeners.push(onChange);
+    });
+  }
+
   private put(m: Member): number {
     const v = this.db.putMember(m);
     for (const l of this.listeners) l(v);

@@ -106,8 +106,11 @@ export class GrpcInvoker implements Invoker {
         const err = await tcpProbe(h, timeoutMs);
         if (err) return [h, err] as const;
         const kind = await detectServerTransport(h, timeoutMs);
-        if (kind === 'tls' && this.transport.insecure) return [h, securityFaults.transportMismatch(h, true).description + '; ' + securityFaults.transportMismatch(h, true).resolution] as const;
-        if (kind === 'plaintext' && !this.transport.insecure) return [h, securityFaults.transportMismatch(h, false).description + '; ' + securityFaults.transportMismatch(h, false).resolution] as const;
+        const mismatch = (kind === 'tls' && this.transport.insecure) || (kind === 'plaintext' && !this.transport.insecure);
+        if (mismatch) {
+          const f = securityFaults.transportMismatch(kind === 'tls');
+          return [h, `${f.description}; ${f.resolution}`] as const;
+        }
         return [h, undefined] as const;
       }),
     );

@@ -1,0 +1,103 @@
+/**
+ * daos_agent: serves the client library on a compute node over a Unix socket
+ * (<runtime_dir>/agent.sock): attach info from its cache, and credentials of
+ * the calling process, signed with the agent key.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import type { ClientConfig } from '../config/types.js';
+import type { Logger } from '../logging/logger.js';
+import { errorMessage } from '../fault/fault.js';
+import { DrpcServer } from '../drpc/drpc.js';
+import { Method, Module } from '../drpc/modules.js';
+import { ServiceClient } from '../lib/grpc/service.js';
+import { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
+import { GetAttachInfoReqSchema, GetAttachInfoRespSchema } from '../proto/mgmt/srv_pb.js';
+import { clientCredentials, type ClientTransport } from '../security/transport.js';
+import { buildCredential, marshalCredential, type Signer } from '../security/auth_sys.js';
+import { groupName, peerCred, processGroups, userName } from '../security/peercred.js';
+import { AttachInfoCache } from './attach_cache.js';
+import { agentFaults } from './faults.js';
+
+export const AGENT_SOCK = 'agent.sock';
+
+export class Agent {
+  private drpc?: DrpcServer;
+  readonly cache: AttachInfoCache;
+  private readonly client: ServiceClient<typeof MgmtSvc>;
+  private readonly transport: ClientTransport;
+  readonly warnings: string[];
+
+  /** Loads and checks the agent certificate and key (secure mode) before anything is written. */
+  constructor(
+    readonly cfg: ClientConfig,
+    private readonly log: Logger,
+  ) {
+    this.transport = clientCredentials(cfg.transport, 'agent');
+    this.warnings = this.transport.identity?.warnings ?? [];
+    this.client = new ServiceClient(MgmtSvc, cfg.accessPoints[0], this.transport.credentials, this.transport.options);
+    this.cache = new AttachInfoCache(this.client, cfg.name, cfg.accessPoints[0], log);
+  }
+
+  get socketPath(): string {
+    return path.join(this.cfg.runtimeDir, AGENT_SOCK);
+  }
+
+  /** The runtime directory must exist and be writable; it is not created behind the administrator's back. */
+  preflight(): void {
+    const dir = this.cfg.runtimeDir;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch (e) {
+      throw agentFaults.runtimeDir(dir, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `stat ${dir}: no such file or directory` : errorMessage(e));
+    }
+    if (!st.isDirectory()) throw agentFaults.runtimeDir(dir, `${dir} is not a directory`);
+    try {
+      fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+    } catch {
+      throw agentFaults.runtimeDir(dir, `access ${dir}: permission denied`);
+    }
+  }
+
+  private signer(): Signer {
+    return this.transport.identity?.key ?? null;
+  }
+
+  async start(): Promise<void> {
+    this.preflight();
+    const d = new DrpcServer(this.socketPath, { log: this.log, mode: 0o777 });
+    d.register(Module.securityAgent, Method.requestCredentials, async (_body, ctx) => {
+      let cred;
+      try {
+        cred = peerCred(ctx.socket);
+      } catch (e) {
+        throw agentFaults.peerCred(errorMessage(e));
+      }
+      const user = userName(cred.uid);
+      const group = groupName(cred.gid) ?? String(cred.gid);
+      const groups = [...new Set(processGroups(cred.pid))].map((g) => groupName(g)).filter((g): g is string => !!g);
+      const c = buildCredential({ user, group, groups, machine: os.hostname() }, this.signer());
+      this.log.debug(`credential for pid ${cred.pid}: ${user}/${group}`);
+      return marshalCredential(c);
+    });
+    d.register(Module.mgmt, Method.getAttachInfo, async (body) => {
+      const req = fromBinary(GetAttachInfoReqSchema, body);
+      if (req.sys && req.sys !== this.cfg.name) throw agentFaults.unknownSystem(req.sys, this.cfg.name);
+      const ai = await this.cache.get();
+      return toBinary(GetAttachInfoRespSchema, create(GetAttachInfoRespSchema, { status: 0, psrs: ai.ranks, mapVersion: BigInt(ai.mapVersion) }));
+    });
+    await d.listen();
+    this.drpc = d;
+    this.cache.start();
+    this.log.info(`Listening on ${this.socketPath}`);
+  }
+
+  async stop(): Promise<void> {
+    await this.drpc?.close();
+    await this.cache.stop();
+    this.client.close();
+  }
+}
