@@ -80,7 +80,7 @@ export const securityFaults = {
   ),
   notCA: defineFault(
     Domain.security,
-    c + 10,
+    c + 18,
     'SecurityNotCA',
     (file: string) => `${file} is not a CA certificate`,
     () => 'set transport_config.ca_cert to the CA certificate (daosCA.crt), not to a component certificate',

@@ -29,7 +29,10 @@ export class LocalSystem {
   ) {}
 
   /** Write the config (overrides merged into the top level / servers[0]); does not start anything. */
-  static async create(over: { top?: Record<string, unknown>; server?: Record<string, unknown>; twoInstances?: boolean } = {}): Promise<LocalSystem> {
+  /** Certificates (when secure): <dir>/ca from daos_certgen, installed per role under <dir>/certs-<role>. */
+  secure = false;
+
+  static async create(over: { top?: Record<string, unknown>; server?: Record<string, unknown>; twoInstances?: boolean; secure?: boolean } = {}): Promise<LocalSystem> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'daos-local-'));
     const port = await freePort();
     const fabricPort = await freePort();
@@ -37,6 +40,23 @@ export class LocalSystem {
     cfg.port = port;
     cfg.access_points = [`localhost:${port}`];
     cfg.servers[0].fabric_iface_port = fabricPort;
+    if (over.secure) {
+      await makeCertificates(dir);
+      const c = path.join(dir, 'certs-server');
+      cfg.transport_config = { allow_insecure: false, ca_cert: `${c}/daosCA.crt`, cert: `${c}/server.crt`, key: `${c}/server.key`, client_cert_dir: `${c}/clients` };
+      for (const role of ['admin', 'agent'] as const) {
+        const rc = path.join(dir, `certs-${role}`);
+        const client: Record<string, unknown> = {
+          hostlist: [`localhost:${port}`],
+          port,
+          access_points: [`localhost:${port}`],
+          transport_config: { allow_insecure: false, ca_cert: `${rc}/daosCA.crt`, cert: `${rc}/${role}.crt`, key: `${rc}/${role}.key` },
+        };
+        if (role === 'agent') Object.assign(client, { runtime_dir: path.join(dir, 'agentrun'), log_file: path.join(dir, 'daos_agent.log') });
+        fs.writeFileSync(path.join(dir, role === 'admin' ? 'daos_control.yml' : 'daos_agent.yml'), YAML.stringify(client));
+      }
+      fs.mkdirSync(path.join(dir, 'agentrun'));
+    }
     Object.assign(cfg, over.top ?? {});
     Object.assign(cfg.servers[0], over.server ?? {});
     for (const [k, v] of Object.entries(over.server ?? {})) if (v === undefined) delete cfg.servers[0][k];
@@ -47,7 +67,17 @@ export class LocalSystem {
     fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
     const configPath = path.join(dir, 'daos_server.yml');
     fs.writeFileSync(configPath, YAML.stringify(cfg));
-    return new LocalSystem(dir, port, configPath);
+    const sys = new LocalSystem(dir, port, configPath);
+    sys.secure = over.secure === true;
+    return sys;
+  }
+
+  get dmgConfig(): string {
+    return path.join(this.dir, 'daos_control.yml');
+  }
+
+  get agentConfig(): string {
+    return path.join(this.dir, 'daos_agent.yml');
   }
 
   get addr(): string {
@@ -66,8 +96,9 @@ export class LocalSystem {
     await waitFor('the rank to join', () => /started on rank \d+/.test(this.server!.output), 60_000, 100);
   }
 
-  dmg(args: string[], opts: { json?: boolean } = {}): Promise<RunResult> {
-    return run(path.join(BIN, 'dmg'), ['-i', ...(opts.json ? ['-j'] : []), '-l', this.addr, ...args], {
+  dmg(args: string[], opts: { json?: boolean; config?: string } = {}): Promise<RunResult> {
+    const sec = this.secure ? ['-o', opts.config ?? this.dmgConfig] : ['-i'];
+    return run(path.join(BIN, 'dmg'), [...sec, ...(opts.json ? ['-j'] : []), '-l', this.addr, ...args], {
       timeoutMs: 60_000,
       env: { ...process.env, HOME: this.dir },
     });
@@ -91,4 +122,15 @@ export function listTree(dir: string): string[] {
   };
   if (fs.existsSync(dir)) walk(dir);
   return out.sort();
+}
+
+/** A CA and the three role certificates under dir/ca, installed per role in dir/certs-<role>. */
+export async function makeCertificates(dir: string, caDir = path.join(dir, 'ca')): Promise<void> {
+  const gen = path.join(BIN, 'daos_certgen');
+  const c = await run(gen, ['create', '--dir', caDir], { timeoutMs: 60_000 });
+  if (c.code !== 0) throw new Error(`daos_certgen create failed: ${c.stderr}`);
+  for (const role of ['server', 'admin', 'agent']) {
+    const r = await run(gen, ['install', role, '--from', caDir, '--to', path.join(dir, `certs-${role}`)], { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(`daos_certgen install ${role} failed: ${r.stderr}`);
+  }
 }
