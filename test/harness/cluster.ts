@@ -27,6 +27,8 @@ export interface ClusterOptions {
   targets?: number;
   /** Extra top-level config keys. */
   extraConfig?: Record<string, unknown>;
+  /** Mutual TLS everywhere: certificates made with daos_certgen and installed on every node. */
+  secure?: boolean;
 }
 
 export interface ClusterNode {
@@ -109,6 +111,7 @@ export class Cluster {
       });
     }
     if (this.netns) await this.setupNetns();
+    if (this.opts.secure) await this.makeCertificates();
     this.writeConfigs();
   }
 
@@ -174,10 +177,57 @@ export class Cluster {
       socket_dir: path.join(local, 'run'),
       control_log_mask: 'DEBUG',
       control_log_file: path.join(local, 'log', 'daos_control.log'),
-      transport_config: { allow_insecure: true },
+      transport_config: this.opts.secure
+        ? {
+            allow_insecure: false,
+            ca_cert: path.join(local, 'certs/daosCA.crt'),
+            cert: path.join(local, 'certs/server.crt'),
+            key: path.join(local, 'certs/server.key'),
+            client_cert_dir: path.join(local, 'certs/clients'),
+          }
+        : { allow_insecure: true },
       servers,
       ...this.opts.extraConfig,
     };
+  }
+
+  /**
+   * The CA and certificates, made once with daos_certgen and "copied" to
+   * each node as an administrator would: server certificates (and the agent
+   * certificate in clients/) into every node's own directory, the admin
+   * certificate for dmg and the agent certificate for daos_agent on the login node.
+   */
+  private async makeCertificates(): Promise<void> {
+    const gen = path.join(BIN, 'daos_certgen');
+    const ca = path.join(this.run, 'ca');
+    const r = await run(gen, ['create', '--dir', ca], { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`daos_certgen create: ${r.stderr}`);
+    const installs: [string, string][] = [
+      ...this.nodes.map((n) => ['server', path.join(n.dir, 'certs')] as [string, string]),
+      ['admin', path.join(this.run, 'login', 'certs')],
+      ['agent', path.join(this.run, 'login', 'certs')],
+    ];
+    for (const [role, to] of installs) {
+      const i = await run(gen, ['install', role, '--from', ca, '--to', to], { timeoutMs: 30_000 });
+      if (i.code !== 0) throw new Error(`daos_certgen install ${role}: ${i.stderr}`);
+    }
+    const login = path.join(this.run, 'login');
+    const tc = (role: string) => ({ allow_insecure: false, ca_cert: `${login}/certs/daosCA.crt`, cert: `${login}/certs/${role}.crt`, key: `${login}/certs/${role}.key` });
+    fs.writeFileSync(path.join(login, 'daos_control.yml'), YAML.stringify({ port: 10001, hostlist: [this.hostList], transport_config: tc('admin') }));
+    fs.mkdirSync(path.join(login, 'agent'), { recursive: true });
+    fs.writeFileSync(
+      path.join(login, 'daos_agent.yml'),
+      YAML.stringify({ access_points: [this.nodes[0].addr], runtime_dir: path.join(login, 'agent'), log_file: path.join(login, 'daos_agent.log'), transport_config: tc('agent') }),
+    );
+  }
+
+  get loginDir(): string {
+    return path.join(this.run, 'login');
+  }
+
+  /** argv running cmd on the login node (the admin and compute node of the tests). */
+  onLogin(cmd: string[]): [string, string[]] {
+    return this.netns ? ['ip', ['netns', 'exec', this.ns('login'), ...cmd]] : [cmd[0], cmd.slice(1)];
   }
 
   /** Root: one config for all nodes. Otherwise one per node (ports and paths differ). */
@@ -299,7 +349,8 @@ export class Cluster {
 
   /** Run dmg from the login node. With json, parse stdout. */
   async dmg(args: string[], o: { json?: boolean; check?: boolean; insecure?: boolean; timeoutMs?: number } = {}): Promise<RunResult & { json?: any }> {
-    const argv = [path.join(BIN, 'dmg'), ...(o.insecure === false ? [] : ['-i']), ...(o.json ? ['-j'] : []), ...args];
+    const sec = this.opts.secure ? ['-o', path.join(this.loginDir, 'daos_control.yml')] : o.insecure === false ? [] : ['-i'];
+    const argv = [path.join(BIN, 'dmg'), ...sec, ...(o.json ? ['-j'] : []), ...args];
     const r = this.netns
       ? await run('ip', ['netns', 'exec', this.ns('login'), ...argv], { timeoutMs: o.timeoutMs ?? 120_000, env: { ...process.env, HOME: this.run } })
       : await run(argv[0], argv.slice(1), { timeoutMs: o.timeoutMs ?? 120_000, env: { ...process.env, HOME: this.run } });
