@@ -46,7 +46,6 @@ for (const [unit, prog, rundir] of [
     assert.equal(u.Service.Type[0], 'simple');
     assert.ok(u.Install.WantedBy.includes('multi-user.target'));
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    if (prog === 'daos_agent' && !pkg.bin[prog]) return; // the agent program is added with the security issue
     assert.ok(pkg.bin[prog], `${prog} is installed by npm install -g`);
   });
 }
@@ -119,6 +118,39 @@ test(
       assert.match(srv.output, /I\/O server instance 0 stopped/);
     } finally {
       await srv.stop('SIGKILL', 1000);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'daos_agent.service ExecStart works: default config path (missing is fine), RuntimeDirectory, clean stop',
+  { skip: isRoot() ? false : 'needs root for a private mount namespace (overlay on /etc, tmpfs on /run)', timeout: 60_000 },
+  async () => {
+    const u = parseUnit(path.join(UNITS, 'daos_agent.service'));
+    const argv = u.Service.ExecStart[0].split(/\s+/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unit-'));
+    fs.mkdirSync(path.join(dir, 'etc-upper/daos'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'etc-work'));
+    const port = await freePort();
+    fs.writeFileSync(
+      path.join(dir, 'etc-upper/daos/daos_agent.yml'),
+      YAML.stringify({ access_points: [`localhost:${port}`], log_file: path.join(dir, 'agent.log'), transport_config: { allow_insecure: true } }),
+    );
+    const setup = [
+      `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/etc-upper,workdir=${dir}/etc-work /etc`,
+      'mount -t tmpfs tmpfs /run',
+      `mkdir -m ${u.Service.RuntimeDirectoryMode[0]} /run/${u.Service.RuntimeDirectory[0]}`,
+      `exec ${path.join(BIN, argv[0])} ${argv.slice(1).join(' ')}`,
+    ].join(' && ');
+    const agent = new Background('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', setup]);
+    try {
+      await waitFor('daos_agent to listen', () => /Listening on \/var\/run\/daos_agent\/agent\.sock/.test(agent.output) || !agent.running, 20_000, 100);
+      assert.ok(agent.running, agent.output);
+      const exit = await agent.stop('SIGTERM', 10_000);
+      assert.equal(exit.code, 0, agent.output);
+    } finally {
+      await agent.stop('SIGKILL', 1000);
       fs.rmSync(dir, { recursive: true, force: true });
     }
   },

@@ -6,12 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO, run } from './harness/proc.js';
+import YAML from 'yaml';
+import { REPO, Background, run, waitFor } from './harness/proc.js';
 import { LocalSystem } from './harness/local.js';
 
 const V08 = process.env.DAOS_V08_TOOLS ?? path.resolve(REPO, '../shared/tools/daos-v0.8');
 const DMG = path.join(V08, 'dmg');
+const AGENT = path.join(V08, 'daos_agent');
 const skip = fs.existsSync(DMG) ? false : `the original v0.8 dmg is not at ${DMG} (set DAOS_V08_TOOLS)`;
+const skipAgent = fs.existsSync(AGENT) ? false : `the original v0.8 daos_agent is not at ${AGENT} (set DAOS_V08_TOOLS)`;
 
 test('the original v0.8 dmg works against our daos_server', { skip, timeout: 180_000 }, async (t) => {
   const sys = await LocalSystem.create();
@@ -75,6 +78,31 @@ test('the original v0.8 dmg works against our daos_server', { skip, timeout: 180
       assert.match(r.stdout, /retry the operation with reformat option to overwrite existing format/);
     });
   } finally {
+    await sys.destroy();
+  }
+});
+
+test('the original v0.8 daos_agent gets attach info from our management service', { skip: skipAgent, timeout: 180_000 }, async () => {
+  const sys = await LocalSystem.create();
+  let agent: Background | undefined;
+  try {
+    await sys.start();
+    await sys.format();
+    const rt = path.join(sys.dir, 'v08agent');
+    fs.mkdirSync(rt);
+    const cfg = path.join(sys.dir, 'v08_agent.yml');
+    fs.writeFileSync(cfg, YAML.stringify({ name: 'daos_server', access_points: [`127.0.0.1:${sys.port}`], port: sys.port, runtime_dir: rt, log_file: path.join(sys.dir, 'v08agent.log'), transport_config: { allow_insecure: true } }));
+    agent = new Background(AGENT, ['-i', '-o', cfg], { cwd: sys.dir });
+    await waitFor('the v0.8 agent socket', () => fs.existsSync(path.join(rt, 'agent.sock')) || !agent!.running, 20_000, 100);
+    assert.ok(agent.running, agent.output);
+    const r = await run('python3', [path.join(REPO, 'test/harness/v08-agent-query.py'), rt, 'daos_server'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr + agent.output);
+    const ai = JSON.parse(r.stdout) as { status: number; ranks: { rank: number; uri: string }[] };
+    assert.equal(ai.status, 0);
+    assert.deepEqual(ai.ranks.map((x) => x.rank), [0]);
+    assert.match(ai.ranks[0].uri, /^ofi\+sockets:\/\/127\.0\.0\.1:\d+$/);
+  } finally {
+    await agent?.stop();
     await sys.destroy();
   }
 });
