@@ -25,7 +25,9 @@ import { readSuperblock, type Superblock } from '../layout/superblock.js';
 import type { Logger } from '../logging/logger.js';
 import { errorMessage } from '../fault/fault.js';
 import { DAOS_VERSION } from '../version.js';
-import { MessageReader, Opcode, Flag, encodeHeader } from '../rpc/wire.js';
+import { MessageReader, Flag, encodeHeader } from '../rpc/wire.js';
+
+const Opcode = { ping: 1 } as const;
 import { parseNvmeConf, type NvmeConfDevices } from './nvme_conf.js';
 import { engineFaults } from './faults.js';
 
@@ -191,7 +193,7 @@ export class IoServer {
         } else {
           status = -1010; // -DER_NOSYS
         }
-        const h = encodeHeader({ flags: Flag.reply, opcode: header.opcode, requestId: header.requestId, status, mapVersion: 0, bodyLength: body.length, hlc: 0n });
+        const h = encodeHeader({ flags: Flag.reply, opcode: header.opcode, requestId: header.requestId, status, mapVersion: 0, target: 0, bodyLength: body.length, hlc: 0n });
         sock.write(Buffer.concat([h, body]));
       }
     });

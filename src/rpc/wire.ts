@@ -1,8 +1,8 @@
 /**
  * The data-plane RPC wire format (client ↔ I/O server, I/O server ↔ I/O
  * server), over TCP on the instance's fabric address. Every message is a
- * 32-byte header followed by the body; bulk data travels as raw bytes in the
- * body, never re-encoded.
+ * 40-byte header followed by the body; bulk data travels as raw bytes at the
+ * end of the body, never re-encoded.
  *
  *   offset  size  field
  *   0       4     magic 0x44414f53 ("DAOS")
@@ -11,24 +11,23 @@
  *   6       2     opcode
  *   8       4     request id (echoed in the reply; many requests in flight per connection)
  *   12      4     status (replies: 0 or a negative DER code)
- *   16      4     pool map version known to the sender
- *   20      4     body length (≤ the receiver's limit)
- *   24      8     hybrid logical clock timestamp of the sender
+ *   16      4     pool map version known to the sender (0: none)
+ *   20      2     target index within the receiving I/O server
+ *   22      2     reserved (0)
+ *   24      4     body length (≤ the receiver's limit)
+ *   28      4     reserved (0)
+ *   32      8     hybrid logical clock timestamp of the sender
  *
  * All integers big-endian.
  */
 
 export const WIRE_MAGIC = 0x44414f53;
 export const WIRE_VERSION = 1;
-export const WIRE_HEADER_SIZE = 32;
-export const DEFAULT_MAX_MESSAGE = 64 << 20;
+export const WIRE_HEADER_SIZE = 40;
+/** Default body limit: large enough for a 16 MiB I/O plus its descriptors. */
+export const DEFAULT_MAX_MESSAGE = (16 << 20) + (1 << 20);
 
 export const Flag = { reply: 1 } as const;
-
-export const Opcode = {
-  /** Liveness and identity: replies with the rank and target count. */
-  ping: 1,
-} as const;
 
 export interface WireHeader {
   version: number;
@@ -37,6 +36,7 @@ export interface WireHeader {
   requestId: number;
   status: number;
   mapVersion: number;
+  target: number;
   bodyLength: number;
   hlc: bigint;
 }
@@ -56,15 +56,18 @@ export function encodeHeader(h: Omit<WireHeader, 'version'>, out: Buffer = Buffe
   out.writeUInt32BE(h.requestId >>> 0, 8);
   out.writeInt32BE(h.status, 12);
   out.writeUInt32BE(h.mapVersion >>> 0, 16);
-  out.writeUInt32BE(h.bodyLength >>> 0, 20);
-  out.writeBigUInt64BE(h.hlc, 24);
+  out.writeUInt16BE(h.target, 20);
+  out.writeUInt16BE(0, 22);
+  out.writeUInt32BE(h.bodyLength >>> 0, 24);
+  out.writeUInt32BE(0, 28);
+  out.writeBigUInt64BE(h.hlc, 32);
   return out;
 }
 
 export function decodeHeader(b: Buffer, maxBody = DEFAULT_MAX_MESSAGE): WireHeader {
   if (b.length < WIRE_HEADER_SIZE) throw new WireError(`short header: ${b.length} bytes`);
   const magic = b.readUInt32BE(0);
-  if (magic !== WIRE_MAGIC) throw new WireError(`bad magic 0x${magic.toString(16)}`);
+  if (magic !== WIRE_MAGIC) throw new WireError(`bad magic 0x${magic.toString(16)} (not a DAOS data-plane peer?)`);
   const version = b.readUInt8(4);
   if (version !== WIRE_VERSION) throw new WireError(`unsupported protocol version ${version} (this program speaks ${WIRE_VERSION})`);
   const h: WireHeader = {
@@ -74,14 +77,15 @@ export function decodeHeader(b: Buffer, maxBody = DEFAULT_MAX_MESSAGE): WireHead
     requestId: b.readUInt32BE(8),
     status: b.readInt32BE(12),
     mapVersion: b.readUInt32BE(16),
-    bodyLength: b.readUInt32BE(20),
-    hlc: b.readBigUInt64BE(24),
+    target: b.readUInt16BE(20),
+    bodyLength: b.readUInt32BE(24),
+    hlc: b.readBigUInt64BE(32),
   };
   if (h.bodyLength > maxBody) throw new WireError(`message body of ${h.bodyLength} bytes exceeds the limit of ${maxBody} bytes`);
   return h;
 }
 
-/** Splits a TCP byte stream into messages. */
+/** Splits a TCP byte stream into messages; the body is one contiguous Buffer. */
 export class MessageReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -105,10 +109,16 @@ export class MessageReader {
     return out;
   }
 
+  /** Bytes received that do not yet form a whole message. */
+  get pending(): number {
+    return this.buffered;
+  }
+
   private take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0];
     if (first.length >= n) {
+      // NB: a subarray, no copy: the socket gave us this chunk for good.
       const out = first.subarray(0, n);
       if (first.length === n) this.chunks.shift();
       else this.chunks[0] = first.subarray(n);
