@@ -193,7 +193,7 @@ export class IoServer {
         } else {
           status = -1010; // -DER_NOSYS
         }
-        const h = encodeHeader({ flags: Flag.reply, opcode: header.opcode, requestId: header.requestId, status, mapVersion: 0, target: 0, bodyLength: body.length, hlc: 0n });
+        const h = encodeHeader({ flags: Flag.reply, opcode: header.opcode, requestId: header.requestId, status, mapVersion: 0, target: 0, bodyLength: body.length, bulkLength: 0, hlc: 0n });
         sock.write(Buffer.concat([h, body]));
       }
     });

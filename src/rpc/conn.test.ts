@@ -21,10 +21,10 @@ function clock(start: bigint): MessageClock & { t: bigint } {
 async function serve(sclock = clock(0n)) {
   const srv = new RpcServer(
     async (req) => {
-      if (req.opcode === 1) return { status: 0, mapVersion: 9, body: [Buffer.from('pong:'), req.body] };
+      if (req.opcode === 1) return { status: 0, mapVersion: 9, meta: Buffer.from('pong:' + req.meta.toString()), bulk: [Buffer.from(req.bulk)] };
       if (req.opcode === 2) {
-        await new Promise((r) => setTimeout(r, Number(req.body.toString())));
-        return { status: 0, mapVersion: 9, body: [req.body] };
+        await new Promise((r) => setTimeout(r, Number(req.meta.toString())));
+        return { status: 0, mapVersion: 9, meta: Buffer.from(req.meta) };
       }
       if (req.opcode === 3) throw Object.assign(new Error('no such pool'), { rc: -1005 });
       return { status: RpcStatus.NOSYS, mapVersion: 9 };
@@ -40,16 +40,16 @@ test('requests, many in flight, errors with status, unknown opcodes', async () =
   const srv = await serve();
   const c = await RpcConnection.connect('127.0.0.1', srv.address!.port, clock(0n), { maxBody: 1 << 16 });
   try {
-    const r = await c.call(1, 3, [Buffer.from('a'), Buffer.from('b')], { mapVersion: 4 });
-    assert.deepEqual([r.status, r.mapVersion, r.body.toString()], [0, 9, 'pong:ab']);
-    const many = await Promise.all([c.call(2, 0, [Buffer.from('40')]), c.call(2, 0, [Buffer.from('1')]), c.call(1, 0, [Buffer.from('z')])]);
-    assert.deepEqual(many.map((x) => x.body.toString()), ['40', '1', 'pong:z']);
-    const e = await c.call(3, 0, []);
+    const r = await c.call(1, 3, Buffer.from('m'), [Buffer.from('a'), Buffer.from('b')], { mapVersion: 4 });
+    assert.deepEqual([r.status, r.mapVersion, r.meta.toString(), Buffer.concat(r.bulk).toString()], [0, 9, 'pong:m', 'ab']);
+    const many = await Promise.all([c.call(2, 0, Buffer.from('40')), c.call(2, 0, Buffer.from('1')), c.call(1, 0, Buffer.from('z'))]);
+    assert.deepEqual(many.map((x) => x.meta.toString()), ['40', '1', 'pong:z']);
+    const e = await c.call(3, 0, Buffer.alloc(0));
     assert.equal(e.status, -1005);
-    assert.match(e.body.toString(), /no such pool/);
-    assert.equal((await c.call(99, 0, [])).status, RpcStatus.NOSYS);
-    await assert.rejects(c.call(1, 0, [Buffer.alloc(1 << 17)]), /exceeds the message limit/);
-    await assert.rejects(c.call(2, 0, [Buffer.from('300')], { timeoutMs: 20 }), (x: unknown) => x instanceof RpcError && x.rc === RpcStatus.TIMEDOUT);
+    assert.match(e.meta.toString(), /no such pool/);
+    assert.equal((await c.call(99, 0, Buffer.alloc(0))).status, RpcStatus.NOSYS);
+    await assert.rejects(c.call(1, 0, Buffer.alloc(0), [Buffer.alloc(1 << 17)]), /exceeds the message limit/);
+    await assert.rejects(c.call(2, 0, Buffer.from('300'), [], { timeoutMs: 20 }), (x: unknown) => x instanceof RpcError && x.rc === RpcStatus.TIMEDOUT);
   } finally {
     c.close();
     await srv.close();
@@ -60,7 +60,7 @@ test('a client whose clock is too far ahead is refused with HLC_SYNC', async () 
   const srv = await serve(clock(0n));
   const c = await RpcConnection.connect('127.0.0.1', srv.address!.port, clock(1_000_000n));
   try {
-    const r = await c.call(1, 0, []);
+    const r = await c.call(1, 0, Buffer.alloc(0));
     assert.equal(r.status, RpcStatus.HLC_SYNC);
   } finally {
     c.close();
@@ -76,7 +76,7 @@ test('garbage closes the connection; the server keeps serving others', async () 
   raw.write(Buffer.alloc(64, 0x42));
   await closed;
   const c = await RpcConnection.connect('127.0.0.1', srv.address!.port, clock(0n));
-  assert.equal((await c.call(1, 0, [])).status, 0);
+  assert.equal((await c.call(1, 0, Buffer.alloc(0))).status, 0);
   c.close();
   await srv.close();
 });
@@ -84,8 +84,43 @@ test('garbage closes the connection; the server keeps serving others', async () 
 test('pending calls fail when the server goes away', async () => {
   const srv = await serve();
   const c = await RpcConnection.connect('127.0.0.1', srv.address!.port, clock(0n));
-  const p = c.call(2, 0, [Buffer.from('5000')]);
+  const p = c.call(2, 0, Buffer.from('5000'));
   await srv.close();
   await assert.rejects(p, (e: unknown) => e instanceof RpcError && e.rc === RpcStatus.UNREACH);
   assert.equal(c.closed, true);
+});
+
+test('reply bulk lands in the caller\'s buffers; large bodies, many at once, in order', async () => {
+  const sizes = [0, 1, 4095, 4096, 65537, 1 << 20, 3 << 20];
+  const srv = new RpcServer(async (req) => {
+    const n = req.meta.readUInt32BE(0);
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = (i * 7 + n) & 0xff;
+    // echo the request bulk checksum back in meta
+    let sum = 0;
+    for (const x of req.bulk) sum = (sum + x) >>> 0;
+    const m = Buffer.alloc(4);
+    m.writeUInt32BE(sum);
+    return { status: 0, mapVersion: 1, meta: m, bulk: n ? [b.subarray(0, n >> 1), b.subarray(n >> 1)] : [] };
+  }, clock(0n), { maxBody: 8 << 20 });
+  await srv.listen('127.0.0.1', 0);
+  const c = await RpcConnection.connect('127.0.0.1', srv.address!.port, clock(0n), { maxBody: 8 << 20 });
+  try {
+    const calls = sizes.flatMap((n) => [0, 1].map(async (useSink) => {
+      const m = Buffer.alloc(4);
+      m.writeUInt32BE(n);
+      const reqBulk = Buffer.alloc(n, 3);
+      const sink = useSink ? [Buffer.alloc(Math.ceil(n / 3)), Buffer.alloc(n)] : undefined;
+      const r = await c.call(1, 0, m, [reqBulk], { sink });
+      assert.equal(r.meta.readUInt32BE(0), (n * 3) >>> 0);
+      const got = Buffer.concat(r.bulk);
+      assert.equal(got.length, n);
+      for (let i = 0; i < n; i += 997) assert.equal(got[i], (i * 7 + n) & 0xff, `byte ${i} of ${n}`);
+      if (sink && n > 0) assert.equal(r.bulk[0].buffer, sink[0].buffer, 'read straight into the sink');
+    }));
+    await Promise.all(calls);
+  } finally {
+    c.close();
+    await srv.close();
+  }
 });

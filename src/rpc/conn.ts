@@ -4,11 +4,18 @@
  * handler. Both stamp every message with their hybrid logical clock and merge
  * the peer's; a peer too far ahead is refused with -DER_HLC_SYNC.
  *
- * Writes are corked and flushed once per tick, so many small messages leave
- * in one writev; bulk data is written as the caller's own Buffers.
+ * A message body is [metadata][bulk]; the header says how long the bulk is.
+ * Bulk data is never copied into intermediate buffers when it can be avoided:
+ *  - sending: the caller's Buffers are written as they are (writev), corked
+ *    so that many small messages leave in one system call;
+ *  - receiving replies (client): the socket reads straight into the buffers
+ *    the caller gave for the reply's bulk (`sink`), like DAOS reading into
+ *    the application's scatter/gather list;
+ *  - receiving requests (server): large bodies land in pooled, reused
+ *    buffers, released when the handler is done.
  */
 import net from 'node:net';
-import { DEFAULT_MAX_MESSAGE, Flag, MessageReader, WireError, encodeHeader, WIRE_HEADER_SIZE } from './wire.js';
+import { BufferPool, DEFAULT_MAX_MESSAGE, Flag, MessageReader, WireError, decodeHeader, encodeHeader, WIRE_HEADER_SIZE, type WireHeader } from './wire.js';
 import type { Logger } from '../logging/logger.js';
 
 /** Negative DER codes used by the transport itself. */
@@ -20,6 +27,7 @@ export const RpcStatus = {
   PROTO: -1014,
   CANCELED: -1018,
   MISC: -1025,
+  REC2BIG: -2013,
 } as const;
 
 /** The clock both ends stamp messages with. */
@@ -42,22 +50,34 @@ export class RpcError extends Error {
 export interface RpcReply {
   status: number;
   mapVersion: number;
-  body: Buffer;
+  meta: Buffer;
+  /** The reply's bulk data: views of the sink buffers when they were big enough, else one new buffer. */
+  bulk: Buffer[];
+  bulkLength: number;
 }
 
 export interface CallOptions {
   mapVersion?: number;
   timeoutMs?: number;
+  /** Where the reply's bulk data should land, in order. */
+  sink?: Buffer[];
 }
 
 interface Pending {
   resolve: (r: RpcReply) => void;
   reject: (e: Error) => void;
   timer?: NodeJS.Timeout;
+  sink?: Buffer[];
+}
+
+function total(parts: readonly Buffer[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
 }
 
 /** Corked writes flushed on the next tick. */
-class Writer {
+class CorkedWriter {
   private corked = false;
   constructor(private readonly sock: net.Socket) {}
   write(parts: Buffer[]): void {
@@ -73,10 +93,133 @@ class Writer {
   }
 }
 
-function bodyLength(parts: Buffer[]): number {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  return n;
+const SCRATCH = 256 << 10;
+
+/**
+ * The receive side of a connection: parses messages from a scratch buffer
+ * and reads bulk data directly into its destination (used as net's
+ * `onread`): the caller's sink for replies, a pooled buffer for requests.
+ */
+class Receiver {
+  private readonly scratch = Buffer.allocUnsafeSlow(SCRATCH);
+  private s0 = 0;
+  private s1 = 0;
+  private hdr?: WireHeader;
+  private meta?: Buffer;
+  private metaFilled = 0;
+  private segs: Buffer[] = [];
+  private segIdx = 0;
+  private segOff = 0;
+  private bulkLeft = 0;
+
+  constructor(
+    private readonly maxBody: number,
+    private readonly sinkFor: (h: WireHeader) => Buffer[] | undefined,
+    private readonly deliver: (h: WireHeader, meta: Buffer, bulk: Buffer[]) => void,
+    private readonly fail: (e: Error) => void,
+    private readonly alloc: (n: number) => Buffer = (n) => Buffer.allocUnsafe(n),
+  ) {}
+
+  /** net's onread option for a socket fed by this receiver. */
+  onread(): { buffer: () => Buffer; callback: (n: number, buf: Uint8Array) => boolean } {
+    return {
+      buffer: () => this.buffer(),
+      callback: (n: number, buf: Uint8Array) => {
+        this.onRead(n, buf as Buffer);
+        return true;
+      },
+    };
+  }
+
+  /** The buffer the next socket read goes into. */
+  buffer(): Buffer {
+    if (this.hdr && this.meta && this.metaFilled === this.meta.length && this.bulkLeft > 0 && this.s0 === this.s1) {
+      const seg = this.segs[this.segIdx];
+      return seg.subarray(this.segOff, this.segOff + Math.min(seg.length - this.segOff, this.bulkLeft));
+    }
+    if (this.s0 === this.s1) this.s0 = this.s1 = 0;
+    if (this.s1 === SCRATCH) {
+      this.scratch.copy(this.scratch, 0, this.s0, this.s1);
+      this.s1 -= this.s0;
+      this.s0 = 0;
+    }
+    return this.scratch.subarray(this.s1);
+  }
+
+  /** n bytes were read into the buffer last returned by buffer(). */
+  onRead(n: number, buf: Buffer): void {
+    if (buf.buffer === this.scratch.buffer && buf.byteOffset === this.scratch.byteOffset + this.s1) {
+      this.s1 += n;
+    } else {
+      this.advanceBulk(n);
+    }
+    try {
+      this.parse();
+    } catch (e) {
+      this.fail(e as Error);
+    }
+  }
+
+  private advanceBulk(n: number): void {
+    this.segOff += n;
+    this.bulkLeft -= n;
+    while (this.segIdx < this.segs.length && this.segOff === this.segs[this.segIdx].length && this.bulkLeft > 0) {
+      this.segIdx++;
+      this.segOff = 0;
+    }
+  }
+
+  private parse(): void {
+    for (;;) {
+      if (!this.hdr) {
+        if (this.s1 - this.s0 < WIRE_HEADER_SIZE) return;
+        const h = decodeHeader(this.scratch.subarray(this.s0, this.s0 + WIRE_HEADER_SIZE), this.maxBody);
+        this.s0 += WIRE_HEADER_SIZE;
+        this.hdr = h;
+        this.meta = Buffer.allocUnsafe(h.bodyLength - h.bulkLength);
+        this.metaFilled = 0;
+        this.bulkLeft = h.bulkLength;
+        const sink = h.bulkLength > 0 ? this.sinkFor(h) : undefined;
+        this.segs = sink && total(sink) >= h.bulkLength ? sink : h.bulkLength > 0 ? [this.alloc(h.bulkLength)] : [];
+        this.segIdx = 0;
+        this.segOff = 0;
+      }
+      const meta = this.meta!;
+      if (this.metaFilled < meta.length) {
+        const k = Math.min(meta.length - this.metaFilled, this.s1 - this.s0);
+        this.scratch.copy(meta, this.metaFilled, this.s0, this.s0 + k);
+        this.metaFilled += k;
+        this.s0 += k;
+        if (this.metaFilled < meta.length) return;
+      }
+      while (this.bulkLeft > 0 && this.s1 > this.s0) {
+        const seg = this.segs[this.segIdx];
+        const k = Math.min(seg.length - this.segOff, this.bulkLeft, this.s1 - this.s0);
+        this.scratch.copy(seg, this.segOff, this.s0, this.s0 + k);
+        this.s0 += k;
+        this.advanceBulk(k);
+      }
+      if (this.bulkLeft > 0) return;
+      const h = this.hdr;
+      const bulk = trimTo(this.segs, h.bulkLength);
+      this.hdr = undefined;
+      this.meta = undefined;
+      this.segs = [];
+      this.deliver(h, meta, bulk);
+    }
+  }
+}
+
+/** Views of parts covering exactly n bytes. */
+function trimTo(parts: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const p of parts) {
+    if (n <= 0) break;
+    const k = Math.min(p.length, n);
+    out.push(k === p.length ? p : p.subarray(0, k));
+    n -= k;
+  }
+  return out;
 }
 
 /** A client connection to one I/O server. */
@@ -84,68 +227,73 @@ export class RpcConnection {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private closedErr?: Error;
-  private readonly writer: Writer;
+  private writer!: CorkedWriter;
+  private sock!: net.Socket;
   private readonly closeListeners: ((e: Error) => void)[] = [];
 
   private constructor(
     readonly addr: string,
-    private readonly sock: net.Socket,
     private readonly clock: MessageClock,
     private readonly maxBody: number,
-  ) {
-    this.writer = new Writer(sock);
-    const reader = new MessageReader(maxBody);
-    sock.on('data', (chunk: Buffer) => {
-      let msgs;
-      try {
-        msgs = reader.push(chunk);
-      } catch (e) {
-        this.fail(new RpcError(RpcStatus.PROTO, `bad message from ${addr}: ${(e as Error).message}`));
-        return;
-      }
-      for (const { header, body } of msgs) {
-        const p = this.pending.get(header.requestId);
-        if (!p) continue;
-        this.pending.delete(header.requestId);
-        if (p.timer) clearTimeout(p.timer);
-        try {
-          this.clock.merge(header.hlc);
-        } catch (e) {
-          p.reject(e as Error);
-          continue;
-        }
-        p.resolve({ status: header.status, mapVersion: header.mapVersion, body });
-      }
-    });
-    sock.on('error', (e) => this.fail(new RpcError(RpcStatus.UNREACH, `connection to ${addr} failed: ${e.message}`)));
-    sock.on('close', () => this.fail(new RpcError(RpcStatus.UNREACH, `connection to ${addr} closed`)));
-  }
+  ) {}
 
   static connect(host: string, port: number, clock: MessageClock, opts: { timeoutMs?: number; maxBody?: number } = {}): Promise<RpcConnection> {
-    const addr = `${host}:${port}`;
+    const c = new RpcConnection(`${host}:${port}`, clock, opts.maxBody ?? DEFAULT_MAX_MESSAGE);
+    return c.open(host, port, opts.timeoutMs ?? 5000);
+  }
+
+  private open(host: string, port: number, timeoutMs: number): Promise<RpcConnection> {
+    const rx = new Receiver(
+      this.maxBody,
+      (h) => this.pending.get(h.requestId)?.sink,
+      (h, meta, bulk) => this.onReply(h, meta, bulk),
+      (e) => this.fail(new RpcError(RpcStatus.PROTO, `bad message from ${this.addr}: ${e.message}`)),
+    );
     return new Promise((resolve, reject) => {
-      const sock = net.createConnection({ host, port });
+      const sock = net.createConnection({
+        host,
+        port,
+        onread: rx.onread(),
+      });
       sock.setNoDelay(true);
       const timer = setTimeout(() => {
         sock.destroy();
-        reject(new RpcError(RpcStatus.TIMEDOUT, `connecting to ${addr} timed out`));
-      }, opts.timeoutMs ?? 5000);
+        reject(new RpcError(RpcStatus.TIMEDOUT, `connecting to ${this.addr} timed out`));
+      }, timeoutMs);
       sock.once('connect', () => {
         clearTimeout(timer);
         sock.removeAllListeners('error');
-        resolve(new RpcConnection(addr, sock, clock, opts.maxBody ?? DEFAULT_MAX_MESSAGE));
+        this.sock = sock;
+        this.writer = new CorkedWriter(sock);
+        sock.on('error', (e) => this.fail(new RpcError(RpcStatus.UNREACH, `connection to ${this.addr} failed: ${e.message}`)));
+        sock.on('close', () => this.fail(new RpcError(RpcStatus.UNREACH, `connection to ${this.addr} closed`)));
+        resolve(this);
       });
       sock.once('error', (e) => {
         clearTimeout(timer);
-        reject(new RpcError(RpcStatus.UNREACH, `cannot connect to ${addr}: ${e.message}`));
+        reject(new RpcError(RpcStatus.UNREACH, `cannot connect to ${this.addr}: ${e.message}`));
       });
     });
+  }
+
+  private onReply(h: WireHeader, meta: Buffer, bulk: Buffer[]): void {
+    const p = this.pending.get(h.requestId);
+    if (!p) return;
+    this.pending.delete(h.requestId);
+    if (p.timer) clearTimeout(p.timer);
+    try {
+      this.clock.merge(h.hlc);
+    } catch (e) {
+      p.reject(e as Error);
+      return;
+    }
+    p.resolve({ status: h.status, mapVersion: h.mapVersion, meta, bulk, bulkLength: h.bulkLength });
   }
 
   private fail(e: Error): void {
     if (this.closedErr) return;
     this.closedErr = e;
-    this.sock.destroy();
+    this.sock?.destroy();
     for (const [, p] of this.pending) {
       if (p.timer) clearTimeout(p.timer);
       p.reject(e);
@@ -167,11 +315,12 @@ export class RpcConnection {
     return this.pending.size;
   }
 
-  /** Send a request; body parts are written as given (no concatenation). */
-  call(opcode: number, target: number, body: Buffer[], opts: CallOptions = {}): Promise<RpcReply> {
+  /** Send a request: metadata, then bulk data written as the caller's own Buffers. */
+  call(opcode: number, target: number, meta: Buffer, bulk: Buffer[] = [], opts: CallOptions = {}): Promise<RpcReply> {
     if (this.closedErr) return Promise.reject(this.closedErr);
-    const len = bodyLength(body);
-    if (len > this.maxBody) return Promise.reject(new RpcError(-2013, `request of ${len} bytes exceeds the message limit of ${this.maxBody} bytes`));
+    const bulkLength = total(bulk);
+    const len = meta.length + bulkLength;
+    if (len > this.maxBody) return Promise.reject(new RpcError(RpcStatus.REC2BIG, `request of ${len} bytes exceeds the message limit of ${this.maxBody} bytes`));
     const id = this.nextId;
     this.nextId = this.nextId >= 0xfffffffe ? 1 : this.nextId + 1;
     const header = encodeHeader({
@@ -182,10 +331,11 @@ export class RpcConnection {
       mapVersion: opts.mapVersion ?? 0,
       target,
       bodyLength: len,
+      bulkLength,
       hlc: this.clock.now(),
     });
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve, reject };
+      const p: Pending = { resolve, reject, sink: opts.sink };
       if (opts.timeoutMs) {
         p.timer = setTimeout(() => {
           this.pending.delete(id);
@@ -193,7 +343,7 @@ export class RpcConnection {
         }, opts.timeoutMs);
       }
       this.pending.set(id, p);
-      this.writer.write([header, ...body]);
+      this.writer.write([header, meta, ...bulk]);
     });
   }
 
@@ -207,14 +357,19 @@ export interface RpcRequest {
   target: number;
   mapVersion: number;
   hlc: bigint;
-  body: Buffer;
+  meta: Buffer;
+  /** The request's bulk data (a view; valid until the handler settles). */
+  bulk: Buffer;
   peer: string;
 }
 
 export interface RpcResponse {
   status: number;
   mapVersion: number;
-  body?: Buffer[];
+  meta?: Buffer;
+  bulk?: Buffer[];
+  /** Called once the reply was handed to the socket (e.g. to release buffers). */
+  done?: () => void;
 }
 
 export type RpcHandler = (req: RpcRequest) => Promise<RpcResponse>;
@@ -223,6 +378,7 @@ export type RpcHandler = (req: RpcRequest) => Promise<RpcResponse>;
 export class RpcServer {
   private server?: net.Server;
   private readonly socks = new Set<net.Socket>();
+  readonly pool = new BufferPool();
 
   constructor(
     private readonly handler: RpcHandler,
@@ -231,7 +387,10 @@ export class RpcServer {
   ) {}
 
   listen(host: string, port: number): Promise<void> {
-    const srv = net.createServer((s) => this.accept(s));
+    // NB: accepted sockets are paused and re-wrapped with an onread receiver,
+    // so request bulk lands in pooled buffers without passing through
+    // per-read allocations (net.Server has no onread option of its own).
+    const srv = net.createServer({ pauseOnConnect: true, noDelay: true }, (s) => this.accept(s));
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(port, host, () => {
@@ -246,15 +405,55 @@ export class RpcServer {
     return this.server?.address() as net.AddressInfo | undefined;
   }
 
-  private accept(sock: net.Socket): void {
+  private accept(accepted: net.Socket): void {
+    const peer = `${accepted.remoteAddress}:${accepted.remotePort}`;
+    const maxBody = this.opts.maxBody ?? DEFAULT_MAX_MESSAGE;
+    let sock: net.Socket;
+    const rx = new Receiver(
+      maxBody,
+      () => undefined,
+      (h, meta, bulk) => this.onRequest(sock, writer, peer, h, meta, bulk[0] ?? EMPTY),
+      (e) => {
+        this.opts.log?.error(`data-plane connection from ${peer}: ${e.message}; closing it`);
+        sock.destroy();
+      },
+      (n) => this.pool.get(n),
+    );
+    const handle = (accepted as unknown as { _handle: unknown })._handle;
+    if (handle) {
+      (accepted as unknown as { _handle: unknown })._handle = null;
+      // The husk without its handle is destroyed so the server stops counting it.
+      accepted.destroy();
+      sock = new net.Socket({ handle, onread: rx.onread() } as net.SocketConstructorOpts);
+      sock.setNoDelay(true);
+      sock.resume();
+    } else {
+      sock = accepted;
+      const reader = new MessageReader(maxBody, this.pool);
+      sock.on('data', (chunk: Buffer) => {
+        try {
+          for (const { header, body } of reader.push(chunk)) {
+            const metaLen = header.bodyLength - header.bulkLength;
+            this.onRequest(sock, writer, peer, header, body.subarray(0, metaLen), body.subarray(metaLen));
+          }
+        } catch (e) {
+          this.opts.log?.error(`data-plane connection from ${peer}: ${(e as WireError).message}; closing it`);
+          sock.destroy();
+        }
+      });
+      sock.resume();
+    }
+    const writer = new CorkedWriter(sock);
     this.socks.add(sock);
-    sock.setNoDelay(true);
-    const peer = `${sock.remoteAddress}:${sock.remotePort}`;
-    const reader = new MessageReader(this.opts.maxBody ?? DEFAULT_MAX_MESSAGE);
-    const writer = new Writer(sock);
-    const reply = (opcode: number, id: number, r: RpcResponse) => {
-      if (sock.destroyed) return;
-      const body = r.body ?? [];
+    sock.on('error', () => sock.destroy());
+    sock.on('close', () => this.socks.delete(sock));
+  }
+
+  private reply(sock: net.Socket, writer: CorkedWriter, opcode: number, id: number, r: RpcResponse): void {
+    if (!sock.destroyed) {
+      const meta = r.meta ?? EMPTY;
+      const bulk = r.bulk ?? [];
+      const bulkLength = total(bulk);
       const h = encodeHeader({
         flags: Flag.reply,
         opcode,
@@ -262,45 +461,42 @@ export class RpcServer {
         status: r.status,
         mapVersion: r.mapVersion,
         target: 0,
-        bodyLength: bodyLength(body),
+        bodyLength: meta.length + bulkLength,
+        bulkLength,
         hlc: this.clock.now(),
       });
-      writer.write([h, ...body]);
-    };
-    sock.on('data', (chunk: Buffer) => {
-      let msgs;
-      try {
-        msgs = reader.push(chunk);
-      } catch (e) {
-        this.opts.log?.error(`data-plane connection from ${peer}: ${(e as WireError).message}; closing it`);
-        sock.destroy();
-        return;
-      }
-      for (const { header, body } of msgs) {
-        if (header.flags & Flag.reply) {
-          this.opts.log?.error(`data-plane connection from ${peer}: unexpected reply message; closing it`);
-          sock.destroy();
-          return;
-        }
-        try {
-          this.clock.merge(header.hlc);
-        } catch (e) {
-          this.opts.log?.error(`refusing a request from ${peer}: ${(e as Error).message}`);
-          reply(header.opcode, header.requestId, { status: RpcStatus.HLC_SYNC, mapVersion: this.opts.mapVersion?.() ?? 0 });
-          continue;
-        }
-        this.handler({ opcode: header.opcode, target: header.target, mapVersion: header.mapVersion, hlc: header.hlc, body, peer }).then(
-          (r) => reply(header.opcode, header.requestId, r),
-          (e) => {
-            const rc = typeof (e as { rc?: unknown }).rc === 'number' ? (e as { rc: number }).rc : RpcStatus.MISC;
-            if (rc === RpcStatus.MISC) this.opts.log?.error(`request ${header.opcode} from ${peer} failed: ${(e as Error).stack ?? e}`);
-            reply(header.opcode, header.requestId, { status: rc < 0 ? rc : -rc, mapVersion: this.opts.mapVersion?.() ?? 0, body: errorBody(e) });
-          },
-        );
-      }
-    });
-    sock.on('error', () => sock.destroy());
-    sock.on('close', () => this.socks.delete(sock));
+      writer.write([h, meta, ...bulk]);
+    }
+    r.done?.();
+  }
+
+  private onRequest(sock: net.Socket, writer: CorkedWriter, peer: string, header: WireHeader, meta: Buffer, bulk: Buffer): void {
+    if (header.flags & Flag.reply) {
+      this.opts.log?.error(`data-plane connection from ${peer}: unexpected reply message; closing it`);
+      sock.destroy();
+      return;
+    }
+    try {
+      this.clock.merge(header.hlc);
+    } catch (e) {
+      this.opts.log?.error(`refusing a request from ${peer}: ${(e as Error).message}`);
+      this.pool.release(bulk);
+      this.reply(sock, writer, header.opcode, header.requestId, { status: RpcStatus.HLC_SYNC, mapVersion: this.opts.mapVersion?.() ?? 0, meta: Buffer.from((e as Error).message) });
+      return;
+    }
+    const req: RpcRequest = { opcode: header.opcode, target: header.target, mapVersion: header.mapVersion, hlc: header.hlc, meta, bulk, peer };
+    this.handler(req).then(
+      (r) => {
+        this.pool.release(bulk);
+        this.reply(sock, writer, header.opcode, header.requestId, r);
+      },
+      (e) => {
+        this.pool.release(bulk);
+        const rc = typeof (e as { rc?: unknown }).rc === 'number' ? (e as { rc: number }).rc : RpcStatus.MISC;
+        if (rc === RpcStatus.MISC) this.opts.log?.error(`request ${header.opcode} from ${peer} failed: ${(e as Error).stack ?? e}`);
+        this.reply(sock, writer, header.opcode, header.requestId, { status: rc < 0 ? rc : -rc, mapVersion: this.opts.mapVersion?.() ?? 0, meta: errorMeta(e) });
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -311,10 +507,15 @@ export class RpcServer {
   }
 }
 
-/** An error reply carries the message as its body, for logs and the user. */
-function errorBody(e: unknown): Buffer[] {
+const EMPTY = Buffer.alloc(0);
+
+/** An error reply carries the message as its metadata, for logs and the user. */
+function errorMeta(e: unknown): Buffer {
   const msg = e instanceof Error ? e.message : String(e);
-  return [Buffer.from(msg.slice(0, 1024), 'utf8')];
+  return Buffer.from(msg.slice(0, 1024), 'utf8');
 }
 
-export const RPC_HEADER_SIZE = WIRE_HEADER_SIZE;
+/** The message of an error reply. */
+export function replyError(r: RpcReply): string {
+  return r.meta.toString('utf8');
+}

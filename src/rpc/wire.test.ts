@@ -7,18 +7,18 @@ import assert from 'node:assert/strict';
 import { MessageReader, WireError, decodeHeader, encodeHeader, WIRE_HEADER_SIZE } from './wire.js';
 import { CodecError, Reader, Writer } from './codec.js';
 
-const h = { flags: 0, opcode: 10, requestId: 7, status: -1005, mapVersion: 3, target: 5, bodyLength: 4, hlc: 0x0102030405060708n };
+const h = { flags: 0, opcode: 10, requestId: 7, status: -1005, mapVersion: 3, target: 5, bodyLength: 4, bulkLength: 3, hlc: 0x0102030405060708n };
 
 test('a header round-trips, byte by byte', () => {
   const b = encodeHeader(h);
   assert.equal(b.length, WIRE_HEADER_SIZE);
-  assert.equal(b.toString('hex'), '44414f53' + '01' + '00' + '000a' + '00000007' + 'fffffc13' + '00000003' + '0005' + '0000' + '00000004' + '00000000' + '0102030405060708');
+  assert.equal(b.toString('hex'), '44414f53' + '01' + '00' + '000a' + '00000007' + 'fffffc13' + '00000003' + '0005' + '0000' + '00000004' + '00000003' + '0102030405060708');
   assert.deepEqual(decodeHeader(b), { version: 1, ...h });
 });
 
 test('messages split at every byte, and several in one chunk', () => {
   const m1 = Buffer.concat([encodeHeader(h), Buffer.from('abcd')]);
-  const m2 = Buffer.concat([encodeHeader({ ...h, requestId: 8, bodyLength: 0 })]);
+  const m2 = Buffer.concat([encodeHeader({ ...h, requestId: 8, bodyLength: 0, bulkLength: 0 })]);
   const all = Buffer.concat([m1, m2, m1]);
   for (let cut = 0; cut < all.length; cut++) {
     const r = new MessageReader();
@@ -32,6 +32,7 @@ const bad: Record<string, { bytes: Buffer; msg: RegExp }> = {
   'bad magic': { bytes: Buffer.alloc(WIRE_HEADER_SIZE, 0x41), msg: /bad magic/ },
   'bad version': { bytes: (() => { const b = encodeHeader(h); b[4] = 9; return b; })(), msg: /unsupported protocol version 9/ },
   'oversize body': { bytes: encodeHeader({ ...h, bodyLength: 2 ** 31 }), msg: /exceeds the limit/ },
+  'bulk longer than the body': { bytes: encodeHeader({ ...h, bodyLength: 4, bulkLength: 5 }), msg: /bulk length 5 exceeds the body length 4/ },
 };
 for (const [name, tc] of Object.entries(bad)) {
   test(`reader refuses: ${name}`, () => {
