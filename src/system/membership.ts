@@ -40,6 +40,8 @@ export interface Member {
   info: string;
   /** Incremented at every join. */
   incarnation: number;
+  /** VOS targets of the I/O server (0 when unknown: joined before targets were reported). */
+  targets?: number;
 }
 
 const allowed: Record<MemberState, MemberState[]> = {

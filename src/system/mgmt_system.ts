@@ -30,6 +30,7 @@ export interface JoinRequest {
   faultDomain: string;
   instanceIdx: number;
   system: string;
+  targets?: number;
 }
 
 export interface JoinResult {
@@ -95,6 +96,11 @@ export class ManagementService {
 
   get systemName(): string {
     return this.db.systemName;
+  }
+
+  /** The database (pools and containers live beside the members). */
+  get database(): SystemDatabase {
+    return this.db;
   }
 
   /** Start the liveness checks. */
@@ -186,6 +192,7 @@ export class ManagementService {
       state: MemberState.Joined,
       info: '',
       incarnation: (known?.incarnation ?? 0) + 1,
+      targets: req.targets ?? known?.targets ?? 0,
     };
     const v = this.put(m);
     this.lastSeen.set(req.addr, this.now());

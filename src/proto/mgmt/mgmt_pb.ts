@@ -7,7 +7,7 @@
 
 import type { GenFile, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ListPoolsReqSchema, ListPoolsRespSchema, PoolCreateReqSchema, PoolCreateRespSchema, PoolDestroyReqSchema, PoolDestroyRespSchema } from "./pool_pb.js";
+import type { ListPoolsReqSchema, ListPoolsRespSchema, PoolCreateReqSchema, PoolCreateRespSchema, PoolDestroyReqSchema, PoolDestroyRespSchema, PoolQueryReqSchema, PoolQueryRespSchema } from "./pool_pb.js";
 import { file_mgmt_pool } from "./pool_pb.js";
 import type { ClusterEventReqSchema, ClusterEventRespSchema, DaosRespSchema, GetAttachInfoReqSchema, GetAttachInfoRespSchema, JoinReqSchema, JoinRespSchema, KillRankReqSchema, LeaderQueryReqSchema, LeaderQueryRespSchema, PrepShutdownReqSchema, RanksReqSchema, RanksRespSchema } from "./srv_pb.js";
 import { file_mgmt_srv } from "./srv_pb.js";
@@ -15,12 +15,16 @@ import type { BioHealthReqSchema, BioHealthRespSchema, SmdDevReqSchema, SmdDevRe
 import { file_mgmt_storage_query } from "./storage_query_pb.js";
 import type { ACLRespSchema, DeleteACLReqSchema, GetACLReqSchema, ModifyACLReqSchema } from "./acl_pb.js";
 import { file_mgmt_acl } from "./acl_pb.js";
+import type { ClientCallReqSchema, ClientCallRespSchema } from "./client_pb.js";
+import { file_mgmt_client } from "./client_pb.js";
+import type { TargetsCallReqSchema, TargetsCallRespSchema } from "./targets_pb.js";
+import { file_mgmt_targets } from "./targets_pb.js";
 
 /**
  * Describes the file mgmt/mgmt.proto.
  */
 export const file_mgmt_mgmt: GenFile = /*@__PURE__*/
-  fileDesc("Cg9tZ210L21nbXQucHJvdG8SBG1nbXQy+AcKB01nbXRTdmMSJQoESm9pbhINLm1nbXQuSm9pblJlcRoOLm1nbXQuSm9pblJlc3ASOgoLTGVhZGVyUXVlcnkSFC5tZ210LkxlYWRlclF1ZXJ5UmVxGhUubWdtdC5MZWFkZXJRdWVyeVJlc3ASNwoKUG9vbENyZWF0ZRITLm1nbXQuUG9vbENyZWF0ZVJlcRoULm1nbXQuUG9vbENyZWF0ZVJlc3ASOgoLUG9vbERlc3Ryb3kSFC5tZ210LlBvb2xEZXN0cm95UmVxGhUubWdtdC5Qb29sRGVzdHJveVJlc3ASLAoKUG9vbEdldEFDTBIPLm1nbXQuR2V0QUNMUmVxGg0ubWdtdC5BQ0xSZXNwEjUKEFBvb2xPdmVyd3JpdGVBQ0wSEi5tZ210Lk1vZGlmeUFDTFJlcRoNLm1nbXQuQUNMUmVzcBIyCg1Qb29sVXBkYXRlQUNMEhIubWdtdC5Nb2RpZnlBQ0xSZXEaDS5tZ210LkFDTFJlc3ASMgoNUG9vbERlbGV0ZUFDTBISLm1nbXQuRGVsZXRlQUNMUmVxGg0ubWdtdC5BQ0xSZXNwEkAKDUdldEF0dGFjaEluZm8SFi5tZ210LkdldEF0dGFjaEluZm9SZXEaFy5tZ210LkdldEF0dGFjaEluZm9SZXNwEjkKDkJpb0hlYWx0aFF1ZXJ5EhIubWdtdC5CaW9IZWFsdGhSZXEaEy5tZ210LkJpb0hlYWx0aFJlc3ASMAoLU21kTGlzdERldnMSDy5tZ210LlNtZERldlJlcRoQLm1nbXQuU21kRGV2UmVzcBIzCgxTbWRMaXN0UG9vbHMSEC5tZ210LlNtZFBvb2xSZXEaES5tZ210LlNtZFBvb2xSZXNwEjUKDFByZXBTaHV0ZG93bhIVLm1nbXQuUHJlcFNodXRkb3duUmVxGg4ubWdtdC5EYW9zUmVzcBItCghLaWxsUmFuaxIRLm1nbXQuS2lsbFJhbmtSZXEaDi5tZ210LkRhb3NSZXNwEjQKCUxpc3RQb29scxISLm1nbXQuTGlzdFBvb2xzUmVxGhMubWdtdC5MaXN0UG9vbHNSZXNwEiwKCVN0b3BSYW5rcxIOLm1nbXQuUmFua3NSZXEaDy5tZ210LlJhbmtzUmVzcBItCgpTdGFydFJhbmtzEg4ubWdtdC5SYW5rc1JlcRoPLm1nbXQuUmFua3NSZXNwEiwKCVBpbmdSYW5rcxIOLm1nbXQuUmFua3NSZXEaDy5tZ210LlJhbmtzUmVzcBI9CgxDbHVzdGVyRXZlbnQSFS5tZ210LkNsdXN0ZXJFdmVudFJlcRoWLm1nbXQuQ2x1c3RlckV2ZW50UmVzcGIGcHJvdG8z", [file_mgmt_pool, file_mgmt_srv, file_mgmt_storage_query, file_mgmt_acl]);
+  fileDesc("Cg9tZ210L21nbXQucHJvdG8SBG1nbXQyowkKB01nbXRTdmMSJQoESm9pbhINLm1nbXQuSm9pblJlcRoOLm1nbXQuSm9pblJlc3ASOgoLTGVhZGVyUXVlcnkSFC5tZ210LkxlYWRlclF1ZXJ5UmVxGhUubWdtdC5MZWFkZXJRdWVyeVJlc3ASNwoKUG9vbENyZWF0ZRITLm1nbXQuUG9vbENyZWF0ZVJlcRoULm1nbXQuUG9vbENyZWF0ZVJlc3ASOgoLUG9vbERlc3Ryb3kSFC5tZ210LlBvb2xEZXN0cm95UmVxGhUubWdtdC5Qb29sRGVzdHJveVJlc3ASLAoKUG9vbEdldEFDTBIPLm1nbXQuR2V0QUNMUmVxGg0ubWdtdC5BQ0xSZXNwEjUKEFBvb2xPdmVyd3JpdGVBQ0wSEi5tZ210Lk1vZGlmeUFDTFJlcRoNLm1nbXQuQUNMUmVzcBIyCg1Qb29sVXBkYXRlQUNMEhIubWdtdC5Nb2RpZnlBQ0xSZXEaDS5tZ210LkFDTFJlc3ASMgoNUG9vbERlbGV0ZUFDTBISLm1nbXQuRGVsZXRlQUNMUmVxGg0ubWdtdC5BQ0xSZXNwEkAKDUdldEF0dGFjaEluZm8SFi5tZ210LkdldEF0dGFjaEluZm9SZXEaFy5tZ210LkdldEF0dGFjaEluZm9SZXNwEjkKDkJpb0hlYWx0aFF1ZXJ5EhIubWdtdC5CaW9IZWFsdGhSZXEaEy5tZ210LkJpb0hlYWx0aFJlc3ASMAoLU21kTGlzdERldnMSDy5tZ210LlNtZERldlJlcRoQLm1nbXQuU21kRGV2UmVzcBIzCgxTbWRMaXN0UG9vbHMSEC5tZ210LlNtZFBvb2xSZXEaES5tZ210LlNtZFBvb2xSZXNwEjUKDFByZXBTaHV0ZG93bhIVLm1nbXQuUHJlcFNodXRkb3duUmVxGg4ubWdtdC5EYW9zUmVzcBItCghLaWxsUmFuaxIRLm1nbXQuS2lsbFJhbmtSZXEaDi5tZ210LkRhb3NSZXNwEjQKCUxpc3RQb29scxISLm1nbXQuTGlzdFBvb2xzUmVxGhMubWdtdC5MaXN0UG9vbHNSZXNwEiwKCVN0b3BSYW5rcxIOLm1nbXQuUmFua3NSZXEaDy5tZ210LlJhbmtzUmVzcBItCgpTdGFydFJhbmtzEg4ubWdtdC5SYW5rc1JlcRoPLm1nbXQuUmFua3NSZXNwEiwKCVBpbmdSYW5rcxIOLm1nbXQuUmFua3NSZXEaDy5tZ210LlJhbmtzUmVzcBI9CgxDbHVzdGVyRXZlbnQSFS5tZ210LkNsdXN0ZXJFdmVudFJlcRoWLm1nbXQuQ2x1c3RlckV2ZW50UmVzcBI0CglQb29sUXVlcnkSEi5tZ210LlBvb2xRdWVyeVJlcRoTLm1nbXQuUG9vbFF1ZXJ5UmVzcBI3CgpDbGllbnRDYWxsEhMubWdtdC5DbGllbnRDYWxsUmVxGhQubWdtdC5DbGllbnRDYWxsUmVzcBI6CgtUYXJnZXRzQ2FsbBIULm1nbXQuVGFyZ2V0c0NhbGxSZXEaFS5tZ210LlRhcmdldHNDYWxsUmVzcGIGcHJvdG8z", [file_mgmt_pool, file_mgmt_srv, file_mgmt_storage_query, file_mgmt_acl, file_mgmt_client, file_mgmt_targets]);
 
 /**
  * @generated from service mgmt.MgmtSvc
@@ -181,6 +185,34 @@ export const MgmtSvc: GenService<{
     methodKind: "unary";
     input: typeof ClusterEventReqSchema;
     output: typeof ClusterEventRespSchema;
+  },
+  /**
+   * @generated from rpc mgmt.MgmtSvc.PoolQuery
+   */
+  poolQuery: {
+    methodKind: "unary";
+    input: typeof PoolQueryReqSchema;
+    output: typeof PoolQueryRespSchema;
+  },
+  /**
+   * Client metadata requests, forwarded by daos_agent with the caller's credential.
+   *
+   * @generated from rpc mgmt.MgmtSvc.ClientCall
+   */
+  clientCall: {
+    methodKind: "unary";
+    input: typeof ClientCallReqSchema;
+    output: typeof ClientCallRespSchema;
+  },
+  /**
+   * The MS acting on the targets of the ranks a daos_server hosts.
+   *
+   * @generated from rpc mgmt.MgmtSvc.TargetsCall
+   */
+  targetsCall: {
+    methodKind: "unary";
+    input: typeof TargetsCallReqSchema;
+    output: typeof TargetsCallRespSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mgmt_mgmt, 0);

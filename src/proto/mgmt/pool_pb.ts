@@ -10,18 +10,22 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mgmt/pool.proto.
  */
 export const file_mgmt_pool: GenFile = /*@__PURE__*/
-  fileDesc("Cg9tZ210L3Bvb2wucHJvdG8SBG1nbXQioAEKDVBvb2xDcmVhdGVSZXESEAoIc2NtYnl0ZXMYASABKAQSEQoJbnZtZWJ5dGVzGAIgASgEEg0KBXJhbmtzGAMgAygNEhIKCm51bXN2Y3JlcHMYBCABKA0SDAoEdXNlchgFIAEoCRIRCgl1c2VyZ3JvdXAYBiABKAkSDAoEdXVpZBgHIAEoCRILCgNzeXMYCCABKAkSCwoDYWNsGAkgAygJIjEKDlBvb2xDcmVhdGVSZXNwEg4KBnN0YXR1cxgBIAEoBRIPCgdzdmNyZXBzGAIgAygNIjoKDlBvb2xEZXN0cm95UmVxEgwKBHV1aWQYASABKAkSCwoDc3lzGAIgASgJEg0KBWZvcmNlGAMgASgIIiEKD1Bvb2xEZXN0cm95UmVzcBIOCgZzdGF0dXMYASABKAUiGwoMTGlzdFBvb2xzUmVxEgsKA3N5cxgBIAEoCSJvCg1MaXN0UG9vbHNSZXNwEg4KBnN0YXR1cxgBIAEoBRInCgVwb29scxgCIAMoCzIYLm1nbXQuTGlzdFBvb2xzUmVzcC5Qb29sGiUKBFBvb2wSDAoEdXVpZBgBIAEoCRIPCgdzdmNyZXBzGAIgAygNYgZwcm90bzM");
+  fileDesc("Cg9tZ210L3Bvb2wucHJvdG8SBG1nbXQirwEKDVBvb2xDcmVhdGVSZXESEAoIc2NtYnl0ZXMYASABKAQSEQoJbnZtZWJ5dGVzGAIgASgEEg0KBXJhbmtzGAMgAygNEhIKCm51bXN2Y3JlcHMYBCABKA0SDAoEdXNlchgFIAEoCRIRCgl1c2VyZ3JvdXAYBiABKAkSDAoEdXVpZBgHIAEoCRILCgNzeXMYCCABKAkSCwoDYWNsGAkgAygJEg0KBWxhYmVsGBAgASgJIo4BCg5Qb29sQ3JlYXRlUmVzcBIOCgZzdGF0dXMYASABKAUSDwoHc3ZjcmVwcxgCIAMoDRIRCgl0Z3RfcmFua3MYECADKA0SFAoMc2NtX3Blcl9yYW5rGBEgASgEEhUKDW52bWVfcGVyX3JhbmsYEiABKAQSDQoFZmF1bHQYEyABKAkSDAoEdXVpZBgUIAEoCSI6Cg5Qb29sRGVzdHJveVJlcRIMCgR1dWlkGAEgASgJEgsKA3N5cxgCIAEoCRINCgVmb3JjZRgDIAEoCCIwCg9Qb29sRGVzdHJveVJlc3ASDgoGc3RhdHVzGAEgASgFEg0KBWZhdWx0GBAgASgJIhsKDExpc3RQb29sc1JlcRILCgNzeXMYASABKAki3AEKDUxpc3RQb29sc1Jlc3ASDgoGc3RhdHVzGAEgASgFEicKBXBvb2xzGAIgAygLMhgubWdtdC5MaXN0UG9vbHNSZXNwLlBvb2wakQEKBFBvb2wSDAoEdXVpZBgBIAEoCRIPCgdzdmNyZXBzGAIgAygNEg0KBWxhYmVsGBAgASgJEhEKCXNjbV90b3RhbBgRIAEoBBISCgpudm1lX3RvdGFsGBIgASgEEhAKCG50YXJnZXRzGBMgASgNEhAKCGRpc2FibGVkGBQgASgNEhAKCG5oYW5kbGVzGBUgASgNIikKDFBvb2xRdWVyeVJlcRIMCgR1dWlkGAEgASgJEgsKA3N5cxgCIAEoCSJTCgxTdG9yYWdlVXNhZ2USDQoFdG90YWwYASABKAQSDAoEZnJlZRgCIAEoBBILCgNtaW4YAyABKAQSCwoDbWF4GAQgASgEEgwKBG1lYW4YBSABKAQi/wIKDVBvb2xRdWVyeVJlc3ASDgoGc3RhdHVzGAEgASgFEgwKBHV1aWQYAiABKAkSDQoFbGFiZWwYAyABKAkSEAoIbnRhcmdldHMYBCABKA0SEAoIZGlzYWJsZWQYBSABKA0SFgoOYWN0aXZlX3RhcmdldHMYBiABKA0SEwoLbWFwX3ZlcnNpb24YByABKA0SHwoDc2NtGAggASgLMhIubWdtdC5TdG9yYWdlVXNhZ2USIAoEbnZtZRgJIAEoCzISLm1nbXQuU3RvcmFnZVVzYWdlEhUKDXJlYnVpbGRfc3RhdGUYCiABKAkSFAoMcmVidWlsZF9vYmpzGAsgASgEEhQKDHJlYnVpbGRfcmVjcxgMIAEoBBIVCg1yZWJ1aWxkX2Vycm5vGA0gASgFEg4KBmxlYWRlchgOIAEoDRIPCgdzdmNyZXBzGA8gAygNEhAKCG5oYW5kbGVzGBAgASgNEhEKCXRndF9yYW5rcxgRIAMoDRINCgVmYXVsdBgSIAEoCWIGcHJvdG8z");
 
 /**
  * @generated from message mgmt.PoolCreateReq
  */
 export type PoolCreateReq = Message<"mgmt.PoolCreateReq"> & {
   /**
+   * per rank
+   *
    * @generated from field: uint64 scmbytes = 1;
    */
   scmbytes: bigint;
 
   /**
+   * per rank
+   *
    * @generated from field: uint64 nvmebytes = 2;
    */
   nvmebytes: bigint;
@@ -60,6 +64,13 @@ export type PoolCreateReq = Message<"mgmt.PoolCreateReq"> & {
    * @generated from field: repeated string acl = 9;
    */
   acl: string[];
+
+  /**
+   * Ours.
+   *
+   * @generated from field: string label = 16;
+   */
+  label: string;
 };
 
 /**
@@ -82,6 +93,39 @@ export type PoolCreateResp = Message<"mgmt.PoolCreateResp"> & {
    * @generated from field: repeated uint32 svcreps = 2;
    */
   svcreps: number[];
+
+  /**
+   * Ours.
+   *
+   * ranks holding the pool's targets
+   *
+   * @generated from field: repeated uint32 tgt_ranks = 16;
+   */
+  tgtRanks: number[];
+
+  /**
+   * bytes actually reserved
+   *
+   * @generated from field: uint64 scm_per_rank = 17;
+   */
+  scmPerRank: bigint;
+
+  /**
+   * @generated from field: uint64 nvme_per_rank = 18;
+   */
+  nvmePerRank: bigint;
+
+  /**
+   * JSON fault when status != 0
+   *
+   * @generated from field: string fault = 19;
+   */
+  fault: string;
+
+  /**
+   * @generated from field: string uuid = 20;
+   */
+  uuid: string;
 };
 
 /**
@@ -96,6 +140,8 @@ export const PoolCreateRespSchema: GenMessage<PoolCreateResp> = /*@__PURE__*/
  */
 export type PoolDestroyReq = Message<"mgmt.PoolDestroyReq"> & {
   /**
+   * UUID or (ours) label
+   *
    * @generated from field: string uuid = 1;
    */
   uuid: string;
@@ -126,6 +172,11 @@ export type PoolDestroyResp = Message<"mgmt.PoolDestroyResp"> & {
    * @generated from field: int32 status = 1;
    */
   status: number;
+
+  /**
+   * @generated from field: string fault = 16;
+   */
+  fault: string;
 };
 
 /**
@@ -187,6 +238,38 @@ export type ListPoolsResp_Pool = Message<"mgmt.ListPoolsResp.Pool"> & {
    * @generated from field: repeated uint32 svcreps = 2;
    */
   svcreps: number[];
+
+  /**
+   * Ours.
+   *
+   * @generated from field: string label = 16;
+   */
+  label: string;
+
+  /**
+   * @generated from field: uint64 scm_total = 17;
+   */
+  scmTotal: bigint;
+
+  /**
+   * @generated from field: uint64 nvme_total = 18;
+   */
+  nvmeTotal: bigint;
+
+  /**
+   * @generated from field: uint32 ntargets = 19;
+   */
+  ntargets: number;
+
+  /**
+   * @generated from field: uint32 disabled = 20;
+   */
+  disabled: number;
+
+  /**
+   * @generated from field: uint32 nhandles = 21;
+   */
+  nhandles: number;
 };
 
 /**
@@ -195,4 +278,175 @@ export type ListPoolsResp_Pool = Message<"mgmt.ListPoolsResp.Pool"> & {
  */
 export const ListPoolsResp_PoolSchema: GenMessage<ListPoolsResp_Pool> = /*@__PURE__*/
   messageDesc(file_mgmt_pool, 5, 0);
+
+/**
+ * v1.0's name; our fields.
+ *
+ * @generated from message mgmt.PoolQueryReq
+ */
+export type PoolQueryReq = Message<"mgmt.PoolQueryReq"> & {
+  /**
+   * UUID or label
+   *
+   * @generated from field: string uuid = 1;
+   */
+  uuid: string;
+
+  /**
+   * @generated from field: string sys = 2;
+   */
+  sys: string;
+};
+
+/**
+ * Describes the message mgmt.PoolQueryReq.
+ * Use `create(PoolQueryReqSchema)` to create a new message.
+ */
+export const PoolQueryReqSchema: GenMessage<PoolQueryReq> = /*@__PURE__*/
+  messageDesc(file_mgmt_pool, 6);
+
+/**
+ * @generated from message mgmt.StorageUsage
+ */
+export type StorageUsage = Message<"mgmt.StorageUsage"> & {
+  /**
+   * @generated from field: uint64 total = 1;
+   */
+  total: bigint;
+
+  /**
+   * @generated from field: uint64 free = 2;
+   */
+  free: bigint;
+
+  /**
+   * free space of the fullest target
+   *
+   * @generated from field: uint64 min = 3;
+   */
+  min: bigint;
+
+  /**
+   * @generated from field: uint64 max = 4;
+   */
+  max: bigint;
+
+  /**
+   * @generated from field: uint64 mean = 5;
+   */
+  mean: bigint;
+};
+
+/**
+ * Describes the message mgmt.StorageUsage.
+ * Use `create(StorageUsageSchema)` to create a new message.
+ */
+export const StorageUsageSchema: GenMessage<StorageUsage> = /*@__PURE__*/
+  messageDesc(file_mgmt_pool, 7);
+
+/**
+ * @generated from message mgmt.PoolQueryResp
+ */
+export type PoolQueryResp = Message<"mgmt.PoolQueryResp"> & {
+  /**
+   * @generated from field: int32 status = 1;
+   */
+  status: number;
+
+  /**
+   * @generated from field: string uuid = 2;
+   */
+  uuid: string;
+
+  /**
+   * @generated from field: string label = 3;
+   */
+  label: string;
+
+  /**
+   * @generated from field: uint32 ntargets = 4;
+   */
+  ntargets: number;
+
+  /**
+   * @generated from field: uint32 disabled = 5;
+   */
+  disabled: number;
+
+  /**
+   * targets that reported space
+   *
+   * @generated from field: uint32 active_targets = 6;
+   */
+  activeTargets: number;
+
+  /**
+   * @generated from field: uint32 map_version = 7;
+   */
+  mapVersion: number;
+
+  /**
+   * @generated from field: mgmt.StorageUsage scm = 8;
+   */
+  scm?: StorageUsage | undefined;
+
+  /**
+   * @generated from field: mgmt.StorageUsage nvme = 9;
+   */
+  nvme?: StorageUsage | undefined;
+
+  /**
+   * idle, busy, done, failed
+   *
+   * @generated from field: string rebuild_state = 10;
+   */
+  rebuildState: string;
+
+  /**
+   * @generated from field: uint64 rebuild_objs = 11;
+   */
+  rebuildObjs: bigint;
+
+  /**
+   * @generated from field: uint64 rebuild_recs = 12;
+   */
+  rebuildRecs: bigint;
+
+  /**
+   * @generated from field: int32 rebuild_errno = 13;
+   */
+  rebuildErrno: number;
+
+  /**
+   * @generated from field: uint32 leader = 14;
+   */
+  leader: number;
+
+  /**
+   * @generated from field: repeated uint32 svcreps = 15;
+   */
+  svcreps: number[];
+
+  /**
+   * @generated from field: uint32 nhandles = 16;
+   */
+  nhandles: number;
+
+  /**
+   * @generated from field: repeated uint32 tgt_ranks = 17;
+   */
+  tgtRanks: number[];
+
+  /**
+   * @generated from field: string fault = 18;
+   */
+  fault: string;
+};
+
+/**
+ * Describes the message mgmt.PoolQueryResp.
+ * Use `create(PoolQueryRespSchema)` to create a new message.
+ */
+export const PoolQueryRespSchema: GenMessage<PoolQueryResp> = /*@__PURE__*/
+  messageDesc(file_mgmt_pool, 8);
 

@@ -1,0 +1,608 @@
+/**
+ * Pools, containers and their handles in the management service.
+ *
+ * The MS is the single authority for this metadata (DESIGN decision 3): pool
+ * records with their pool map, ACL, properties and attributes; containers
+ * with properties, attributes, snapshots and the object-ID counter; open pool
+ * and container handles. Everything lives in the system database, so it
+ * survives a restart of every node.
+ *
+ * Pool states: creating → ready → destroying (→ gone). A create that fails on
+ * any rank is rolled back on every rank, and the record removed: nothing is
+ * left half-created. A destroy that cannot reach a rank keeps the record in
+ * "destroying" and says which ranks are missing; retrying finishes it.
+ */
+import crypto from 'node:crypto';
+import type { Logger } from '../logging/logger.js';
+import { DaosError, DER } from '../daos/errors.js';
+import { buildPoolMap, encodePoolMap, decodePoolMap, targetCounts, type PoolMap } from '../daos/poolmap.js';
+import { signToken, Capa } from '../security/handle_token.js';
+import type { SystemDatabase } from './database.js';
+import { MemberState, type Member } from './membership.js';
+
+export const MIN_SCM_PER_TARGET = 16 << 20;
+export const NVME_CLUSTER = 1 << 30;
+export const MAX_SVC_REPLICAS = 13;
+
+/** Who a client is, as its agent vouched (principals end in '@'). */
+export interface Credential {
+  user: string;
+  group: string;
+  groups: string[];
+  machine: string;
+}
+
+export interface PoolRecord {
+  uuid: string;
+  label: string;
+  state: 'creating' | 'ready' | 'destroying';
+  ranks: number[];
+  svcReps: number[];
+  scmPerRank: number;
+  nvmePerRank: number;
+  scmPerTarget: number;
+  nvmePerTarget: number;
+  owner: string;
+  ownerGroup: string;
+  acl: string[];
+  props: Record<string, string | number>;
+  mapVersion: number;
+  poolMap: Buffer;
+  attrs: Record<string, Buffer>;
+  created: number;
+}
+
+export interface PoolHandleRecord {
+  pool: string;
+  handle: string;
+  capas: number;
+  user: string;
+  machine: string;
+  opened: number;
+}
+
+export interface ContRecord {
+  pool: string;
+  uuid: string;
+  label: string;
+  owner: string;
+  ownerGroup: string;
+  acl: string[];
+  props: Record<string, string | number>;
+  attrs: Record<string, Buffer>;
+  /** Epochs as decimal strings: they exceed 2^53 and the database stores plain values. */
+  snapshots: { epoch: string; name: string }[];
+  oidNext: string;
+  created: number;
+}
+
+export interface ContHandleRecord {
+  pool: string;
+  cont: string;
+  handle: string;
+  poolHandle: string;
+  capas: number;
+  user: string;
+}
+
+/** ACL operations (implemented with src/daos/acl.ts). */
+export interface AclPolicy {
+  /** Parse and validate ACE strings; returns the canonical, sorted ACL. */
+  canonical(aces: string[]): string[];
+  update(acl: string[], aces: string[]): string[];
+  remove(acl: string[], principal: string): string[];
+  /** Does the credential hold every permission letter in `perms` (e.g. "rw")? */
+  allows(acl: string[], owner: string, ownerGroup: string, cred: Credential, perms: string): boolean;
+  defaultPool(): string[];
+  defaultCont(): string[];
+}
+
+/** Per-rank results of an engine method run through the ranks' daos_servers. */
+export interface RankOutcome {
+  status: number;
+  error: string;
+  body: Uint8Array;
+}
+
+export interface TargetCaller {
+  call(method: string, ranks: number[], body: Uint8Array, timeoutMs: number): Promise<Map<number, RankOutcome>>;
+}
+
+/** Engine-level codecs the service needs (protobuf, kept out of this module's types). */
+export interface TargetCodec {
+  createReq(p: { pool: string; label: string; scmPerTarget: number; nvmePerTarget: number; poolMap: Buffer; ranks: { rank: number; uri: string }[] }): Uint8Array;
+  poolReq(p: { pool: string; cont?: string; poolMap?: Buffer; ranks?: { rank: number; uri: string }[] }): Uint8Array;
+  space(body: Uint8Array): { target: number; scmTotal: number; scmFree: number; nvmeTotal: number; nvmeFree: number }[];
+  avail(body: Uint8Array): { scm: number; nvme: number };
+}
+
+export interface PoolServiceOptions {
+  db: SystemDatabase;
+  log: Logger;
+  targets: TargetCaller;
+  codec: TargetCodec;
+  acl: AclPolicy;
+  /** The current members (ranks, targets, fabric URIs, fault domains). */
+  members: () => Member[];
+  /** The MS clock: snapshot epochs. */
+  hlc: { now(): bigint; merge(h: bigint): bigint };
+  now?: () => number;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LABEL_RE = /^[A-Za-z0-9_.:-]{1,127}$/;
+
+export function isUuid(s: string): boolean {
+  return UUID_RE.test(s);
+}
+
+function gib(n: number): string {
+  return `${(n / 2 ** 30).toFixed(2)} GiB`;
+}
+
+export function checkLabel(label: string, what: string): void {
+  if (!LABEL_RE.test(label) || isUuid(label)) {
+    throw new DaosError(-DER.INVAL, `invalid ${what} label ${JSON.stringify(label)}`, {
+      hint: 'a label has 1 to 127 letters, digits or _ . : - and must not look like a UUID',
+    });
+  }
+}
+
+/** v0.8's service-replica choice: ranks in order, skipping rank 0 unless it is the only one, capped. */
+export function selectSvcRanks(ranks: number[], n: number): number[] {
+  const pool = ranks.length > 1 ? ranks.filter((r) => r !== 0) : ranks;
+  return pool.slice(0, Math.max(1, Math.min(n, pool.length)));
+}
+
+export class PoolService {
+  private readonly db: SystemDatabase;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly o: PoolServiceOptions) {
+    this.db = o.db;
+    this.log = o.log;
+    this.now = o.now ?? Date.now;
+  }
+
+  // ---- lookups ------------------------------------------------------------------
+
+  pools(): PoolRecord[] {
+    return this.db.kvRange<PoolRecord>('pool/').map((e) => e.value);
+  }
+
+  /** A pool by UUID or label; NONEXIST otherwise. */
+  pool(id: string): PoolRecord {
+    let uuid = id.toLowerCase();
+    if (!isUuid(id)) {
+      const byLabel = this.db.kvGet<string>(`plabel/${id}`);
+      if (!byLabel) throw new DaosError(-DER.NONEXIST, `no pool with label ${JSON.stringify(id)}`, { hint: 'list the pools with dmg pool list' });
+      uuid = byLabel;
+    }
+    const p = this.db.kvGet<PoolRecord>(`pool/${uuid}`);
+    if (!p) throw new DaosError(-DER.NONEXIST, `no pool ${id}`, { hint: 'list the pools with dmg pool list' });
+    return p;
+  }
+
+  private readyPool(id: string): PoolRecord {
+    const p = this.pool(id);
+    if (p.state !== 'ready') throw new DaosError(-DER.AGAIN, `pool ${p.uuid} is ${p.state}`, { hint: 'retry when the operation in progress has finished' });
+    return p;
+  }
+
+  poolHandles(pool: string): PoolHandleRecord[] {
+    return this.db.kvRange<PoolHandleRecord>(`phdl/${pool}/`).map((e) => e.value);
+  }
+
+  poolMap(p: PoolRecord): PoolMap {
+    return decodePoolMap(p.poolMap);
+  }
+
+  /** Data-plane URIs of a pool's ranks. */
+  rankUris(p: PoolRecord): { rank: number; uri: string }[] {
+    const byRank = new Map(this.o.members().map((m) => [m.rank, m]));
+    return p.ranks.map((rank) => ({ rank, uri: byRank.get(rank)?.fabricUri ?? '' }));
+  }
+
+  // ---- create / destroy -------------------------------------------------------------
+
+  async create(req: {
+    uuid: string;
+    label?: string;
+    scmPerRank: number;
+    nvmePerRank: number;
+    ranks: number[];
+    nsvc: number;
+    owner: string;
+    ownerGroup: string;
+    acl: string[];
+  }): Promise<PoolRecord> {
+    if (!isUuid(req.uuid)) throw new DaosError(-DER.INVAL, `pool UUID ${JSON.stringify(req.uuid)} is not a UUID`);
+    const uuid = req.uuid.toLowerCase();
+    if (this.db.kvGet(`pool/${uuid}`)) throw new DaosError(-DER.EXIST, `pool ${uuid} already exists`);
+    const label = req.label ?? '';
+    if (label) {
+      checkLabel(label, 'pool');
+      if (this.db.kvGet(`plabel/${label}`)) throw new DaosError(-DER.EXIST, `a pool labelled ${JSON.stringify(label)} already exists`, { hint: 'choose another label, or destroy that pool first' });
+    }
+    if (!(req.scmPerRank > 0)) throw new DaosError(-DER.INVAL, 'non-zero scm size is required', { hint: 'give the SCM size per rank with -s/--scm-size, e.g. -s 1G' });
+    if (req.nsvc > MAX_SVC_REPLICAS) throw new DaosError(-DER.INVAL, `max number of service replicas is ${MAX_SVC_REPLICAS}, got ${req.nsvc}`);
+    const acl = req.acl.length ? this.o.acl.canonical(req.acl) : this.o.acl.defaultPool();
+
+    const members = this.o.members();
+    const joined = members.filter((m) => m.state === MemberState.Joined);
+    let ranks: number[];
+    if (req.ranks.length) {
+      const byRank = new Map(members.map((m) => [m.rank, m]));
+      const bad = req.ranks.filter((r) => byRank.get(r)?.state !== MemberState.Joined);
+      if (bad.length) {
+        throw new DaosError(-DER.INVAL, `rank(s) ${bad.join(',')} are not joined members of the system`, { hint: 'check the ranks with dmg system query, or leave out -r to use every joined rank' });
+      }
+      ranks = [...new Set(req.ranks)].sort((a, b) => a - b);
+    } else {
+      ranks = joined.map((m) => m.rank).sort((a, b) => a - b);
+    }
+    if (ranks.length === 0) throw new DaosError(-DER.UNREACH, 'no joined ranks to create the pool on', { hint: 'format the storage (dmg storage format) and check dmg system query' });
+    const byRank = new Map(members.map((m) => [m.rank, m]));
+    const targets = ranks.map((r) => byRank.get(r)?.targets || 1);
+    const minTargets = Math.min(...targets);
+    const maxTargets = Math.max(...targets);
+    // Each rank splits its share evenly over its targets (the reference's rule).
+    const scmPerTarget = Math.max(Math.ceil(req.scmPerRank / minTargets), MIN_SCM_PER_TARGET);
+    let nvmePerTarget = 0;
+    if (req.nvmePerRank > 0) {
+      nvmePerTarget = Math.ceil(req.nvmePerRank / maxTargets / NVME_CLUSTER) * NVME_CLUSTER;
+    }
+    const domains = new Map<string, { rank: number; targets: number }[]>();
+    for (const [i, r] of ranks.entries()) {
+      const dom = byRank.get(r)?.faultDomain || `/rank${r}`;
+      domains.set(dom, [...(domains.get(dom) ?? []), { rank: r, targets: targets[i] }]);
+    }
+    const map = buildPoolMap({ version: 1, domains: [...domains].map(([name, rs]) => ({ name, ranks: rs })) });
+    const rec: PoolRecord = {
+      uuid,
+      label,
+      state: 'creating',
+      ranks,
+      svcReps: selectSvcRanks(ranks, req.nsvc || 1),
+      scmPerRank: scmPerTarget * minTargets,
+      nvmePerRank: nvmePerTarget * maxTargets,
+      scmPerTarget,
+      nvmePerTarget,
+      owner: req.owner,
+      ownerGroup: req.ownerGroup,
+      acl,
+      props: { label: label || 'pool label not set', space_rb: 0, self_heal: 3, reclaim: 'snapshot' },
+      mapVersion: map.version,
+      poolMap: encodePoolMap(map),
+      attrs: {},
+      created: this.now(),
+    };
+    const ops: { key: string; value: unknown }[] = [{ key: `pool/${uuid}`, value: rec }];
+    if (label) ops.push({ key: `plabel/${label}`, value: uuid });
+    this.db.kvWrite(ops);
+    this.log.info(`pool ${uuid}${label ? ` (${label})` : ''}: creating on ranks ${ranks.join(',')}: ${gib(scmPerTarget)} SCM and ${gib(nvmePerTarget)} NVMe per target`);
+
+    const body = this.o.codec.createReq({ pool: uuid, label, scmPerTarget, nvmePerTarget, poolMap: rec.poolMap, ranks: this.rankUris(rec) });
+    const res = await this.o.targets.call('PoolCreate', ranks, body, 120_000);
+    const failed = ranks.filter((r) => (res.get(r)?.status ?? -DER.UNREACH) !== 0);
+    if (failed.length) {
+      // Roll back everywhere (ranks that failed may have created some targets).
+      await this.o.targets.call('PoolDestroy', ranks, this.o.codec.poolReq({ pool: uuid }), 60_000).catch(() => undefined);
+      const del: { key: string; value: unknown }[] = [{ key: `pool/${uuid}`, value: undefined }];
+      if (label) del.push({ key: `plabel/${label}`, value: undefined });
+      this.db.kvWrite(del);
+      const nospace = failed.filter((r) => res.get(r)?.status === -DER.NOSPACE);
+      const lines = ranks.map((r) => {
+        const o = res.get(r);
+        if (!o || o.status === 0) return `rank ${r}: ok`;
+        if (o.status === -DER.NOSPACE) {
+          const a = this.o.codec.avail(o.body);
+          return `rank ${r}: free ${gib(a.scm)} SCM and ${gib(a.nvme)} NVMe per target`;
+        }
+        return `rank ${r}: ${o.error || `error ${o.status}`}`;
+      });
+      const rc = nospace.length ? -DER.NOSPACE : res.get(failed[0])?.status ?? -DER.UNREACH;
+      this.log.error(`pool ${uuid}: create failed and was rolled back: ${lines.join('; ')}`);
+      throw new DaosError(
+        rc,
+        `pool needs ${gib(scmPerTarget)} SCM and ${gib(nvmePerTarget)} NVMe per target, refused by rank(s) ${failed.join(',')} (${lines.join('; ')})`,
+        nospace.length ? { hint: 'ask for less (-s/-n are per rank), free space by destroying pools, or check dmg storage scan; nothing was created' } : undefined,
+      );
+    }
+    rec.state = 'ready';
+    this.db.kvWrite([{ key: `pool/${uuid}`, value: rec }]);
+    this.log.info(`pool ${uuid}: created`);
+    return rec;
+  }
+
+  async destroy(id: string, force: boolean): Promise<PoolRecord> {
+    const p = this.pool(id);
+    const handles = this.poolHandles(p.uuid);
+    if (handles.length && !force) {
+      throw new DaosError(-DER.BUSY, `pool ${p.uuid} has ${handles.length} open handle(s) (connected from ${[...new Set(handles.map((h) => h.machine))].join(', ')})`, {
+        hint: 'disconnect the clients, or destroy with --force to evict them',
+      });
+    }
+    if (p.state !== 'destroying') {
+      p.state = 'destroying';
+      this.db.kvWrite([{ key: `pool/${p.uuid}`, value: p }]);
+    }
+    const res = await this.o.targets.call('PoolDestroy', p.ranks, this.o.codec.poolReq({ pool: p.uuid }), 60_000);
+    const failed = p.ranks.filter((r) => {
+      const s = res.get(r)?.status ?? -DER.UNREACH;
+      return s !== 0 && s !== -DER.NONEXIST;
+    });
+    if (failed.length) {
+      throw new DaosError(-DER.UNREACH, `pool ${p.uuid}: could not destroy the targets of rank(s) ${failed.join(',')}: ${failed.map((r) => res.get(r)?.error || 'unreachable').join('; ')}`, {
+        hint: 'start the I/O servers of those ranks (dmg system start) and run the destroy again; the pool stays listed as destroying until then',
+      });
+    }
+    const ops: { key: string; value: unknown }[] = [{ key: `pool/${p.uuid}`, value: undefined }];
+    if (p.label) ops.push({ key: `plabel/${p.label}`, value: undefined });
+    for (const prefix of [`phdl/${p.uuid}/`, `cont/${p.uuid}/`, `clabel/${p.uuid}/`, `chdl/${p.uuid}/`]) {
+      for (const e of this.db.kvRange(prefix)) ops.push({ key: e.key, value: undefined });
+    }
+    this.db.kvWrite(ops);
+    this.log.info(`pool ${p.uuid}: destroyed`);
+    return p;
+  }
+
+  async query(id: string): Promise<PoolQueryInfo> {
+    const p = this.pool(id);
+    const map = this.poolMap(p);
+    const counts = targetCounts(map);
+    const res = await this.o.targets.call('PoolQuery', p.ranks, this.o.codec.poolReq({ pool: p.uuid }), 30_000);
+    const scmFree: number[] = [];
+    const nvmeFree: number[] = [];
+    let scmTotal = 0;
+    let nvmeTotal = 0;
+    for (const r of p.ranks) {
+      const o = res.get(r);
+      if (!o || o.status !== 0) continue;
+      for (const t of this.o.codec.space(o.body)) {
+        scmTotal += t.scmTotal;
+        nvmeTotal += t.nvmeTotal;
+        scmFree.push(t.scmFree);
+        nvmeFree.push(t.nvmeFree);
+      }
+    }
+    const usage = (total: number, free: number[]) => ({
+      total,
+      free: free.reduce((a, b) => a + b, 0),
+      min: free.length ? Math.min(...free) : 0,
+      max: free.length ? Math.max(...free) : 0,
+      mean: free.length ? Math.floor(free.reduce((a, b) => a + b, 0) / free.length) : 0,
+    });
+    return {
+      pool: p,
+      ntargets: counts.total,
+      disabled: counts.disabled,
+      activeTargets: scmFree.length,
+      mapVersion: map.version,
+      scm: usage(scmTotal, scmFree),
+      nvme: usage(nvmeTotal, nvmeFree),
+      rebuild: 'idle',
+      nhandles: this.poolHandles(p.uuid).length,
+    };
+  }
+
+  // ---- ACLs ---------------------------------------------------------------------------
+
+  getAcl(id: string): PoolRecord {
+    return this.pool(id);
+  }
+
+  setAcl(id: string, change: (acl: string[]) => string[]): PoolRecord {
+    const p = this.readyPool(id);
+    p.acl = change(p.acl);
+    this.db.kvWrite([{ key: `pool/${p.uuid}`, value: p }]);
+    return p;
+  }
+
+  overwriteAcl(id: string, aces: string[]): PoolRecord {
+    return this.setAcl(id, () => (aces.length ? this.o.acl.canonical(aces) : []));
+  }
+
+  updateAcl(id: string, aces: string[]): PoolRecord {
+    if (aces.length === 0) throw new DaosError(-DER.INVAL, 'no entries requested');
+    return this.setAcl(id, (acl) => this.o.acl.update(acl, aces));
+  }
+
+  deleteAcl(id: string, principal: string): PoolRecord {
+    if (!principal) throw new DaosError(-DER.INVAL, 'no principal provided');
+    return this.setAcl(id, (acl) => this.o.acl.remove(acl, principal));
+  }
+
+  // ---- client: pool handles --------------------------------------------------------------
+
+  connect(id: string, flags: number, cred: Credential): { pool: PoolRecord; handle: string; token: Buffer; capas: number } {
+    const p = this.readyPool(id);
+    const capas = flags & Capa.EX ? Capa.EX : flags & Capa.RW ? Capa.RW : Capa.RO;
+    const need = capas === Capa.RO ? 'r' : 'rw';
+    if (!this.o.acl.allows(p.acl, p.owner, p.ownerGroup, cred, need)) {
+      throw new DaosError(-DER.NO_PERM, `${cred.user} may not connect to pool ${p.label || p.uuid} ${capas === Capa.RO ? 'read-only' : 'read-write'}`, {
+        hint: 'the pool ACL does not allow it: see dmg pool get-acl, and ask the administrator to grant access (dmg pool update-acl)',
+      });
+    }
+    if (capas !== Capa.RO) {
+      const ex = this.poolHandles(p.uuid).find((h) => h.capas === Capa.EX);
+      if (ex || (capas === Capa.EX && this.poolHandles(p.uuid).some((h) => h.capas !== Capa.RO))) {
+        throw new DaosError(-DER.BUSY, `pool ${p.uuid} is connected exclusively`, { hint: 'wait for the exclusive client to disconnect' });
+      }
+    }
+    const handle = crypto.randomUUID();
+    const rec: PoolHandleRecord = { pool: p.uuid, handle, capas, user: cred.user, machine: cred.machine, opened: this.now() };
+    this.db.kvWrite([{ key: `phdl/${p.uuid}/${handle}`, value: rec }]);
+    const token = signToken(this.db.handleKey, { kind: 'pool', pool: p.uuid, poolHandle: handle, capas, issuedMs: this.now() });
+    return { pool: p, handle, token, capas };
+  }
+
+  poolHandle(pool: string, handle: string): PoolHandleRecord {
+    const h = this.db.kvGet<PoolHandleRecord>(`phdl/${pool.toLowerCase()}/${handle}`);
+    if (!h) throw new DaosError(-DER.NO_HDL, `pool handle ${handle} is not open`, { hint: 'connect to the pool again' });
+    return h;
+  }
+
+  disconnect(pool: string, handle: string): void {
+    const h = this.poolHandle(pool, handle);
+    const open = this.db.kvRange<ContHandleRecord>(`chdl/${h.pool}/`).filter((c) => c.value.poolHandle === handle);
+    if (open.length) throw new DaosError(-DER.BUSY, `${open.length} container handle(s) are still open through this pool handle`, { hint: 'close the containers first' });
+    this.db.kvWrite([{ key: `phdl/${h.pool}/${handle}`, value: undefined }]);
+  }
+
+  // ---- client: containers -------------------------------------------------------------------
+
+  conts(pool: string): ContRecord[] {
+    return this.db.kvRange<ContRecord>(`cont/${pool}/`).map((e) => e.value);
+  }
+
+  cont(pool: PoolRecord, id: string): ContRecord {
+    let uuid = id.toLowerCase();
+    if (!isUuid(id)) {
+      const byLabel = this.db.kvGet<string>(`clabel/${pool.uuid}/${id}`);
+      if (!byLabel) throw new DaosError(-DER.NONEXIST, `no container with label ${JSON.stringify(id)} in pool ${pool.label || pool.uuid}`, { hint: 'list the containers with daos container list <pool>' });
+      uuid = byLabel;
+    }
+    const c = this.db.kvGet<ContRecord>(`cont/${pool.uuid}/${uuid}`);
+    if (!c) throw new DaosError(-DER.NONEXIST, `no container ${id} in pool ${pool.label || pool.uuid}`, { hint: 'list the containers with daos container list <pool>' });
+    return c;
+  }
+
+  contCreate(poolId: string, poolHandle: string, uuid: string, label: string, props: Record<string, string | number>, cred: Credential): ContRecord {
+    const p = this.readyPool(poolId);
+    const h = this.poolHandle(p.uuid, poolHandle);
+    if (h.capas === Capa.RO) throw new DaosError(-DER.NO_PERM, 'creating a container needs a read-write pool connection');
+    if (!isUuid(uuid)) throw new DaosError(-DER.INVAL, `container UUID ${JSON.stringify(uuid)} is not a UUID`);
+    uuid = uuid.toLowerCase();
+    if (this.db.kvGet(`cont/${p.uuid}/${uuid}`)) throw new DaosError(-DER.EXIST, `container ${uuid} already exists`);
+    if (label) {
+      checkLabel(label, 'container');
+      if (this.db.kvGet(`clabel/${p.uuid}/${label}`)) throw new DaosError(-DER.EXIST, `a container labelled ${JSON.stringify(label)} already exists in this pool`, { hint: 'choose another label' });
+    }
+    const c: ContRecord = {
+      pool: p.uuid,
+      uuid,
+      label,
+      owner: cred.user,
+      ownerGroup: cred.group,
+      acl: this.o.acl.defaultCont(),
+      props: { label: label || 'container label not set', ...props },
+      attrs: {},
+      snapshots: [],
+      oidNext: '1',
+      created: this.now(),
+    };
+    const ops: { key: string; value: unknown }[] = [{ key: `cont/${p.uuid}/${uuid}`, value: c }];
+    if (label) ops.push({ key: `clabel/${p.uuid}/${label}`, value: uuid });
+    this.db.kvWrite(ops);
+    return c;
+  }
+
+  contOpen(poolId: string, poolHandle: string, contId: string, flags: number, cred: Credential): { cont: ContRecord; handle: string; token: Buffer; capas: number } {
+    const p = this.readyPool(poolId);
+    const ph = this.poolHandle(p.uuid, poolHandle);
+    const c = this.cont(p, contId);
+    const capas = flags & Capa.RW ? Capa.RW : Capa.RO;
+    if (capas === Capa.RW && ph.capas === Capa.RO) throw new DaosError(-DER.NO_PERM, 'opening a container read-write needs a read-write pool connection');
+    const need = capas === Capa.RO ? 'r' : 'rw';
+    if (!this.o.acl.allows(c.acl, c.owner, c.ownerGroup, cred, need)) {
+      throw new DaosError(-DER.NO_PERM, `${cred.user} may not open container ${c.label || c.uuid} ${capas === Capa.RO ? 'read-only' : 'read-write'}`, {
+        hint: "the container ACL does not allow it; its owner can change it",
+      });
+    }
+    const handle = crypto.randomUUID();
+    const rec: ContHandleRecord = { pool: p.uuid, cont: c.uuid, handle, poolHandle, capas, user: cred.user };
+    this.db.kvWrite([{ key: `chdl/${p.uuid}/${handle}`, value: rec }]);
+    const token = signToken(this.db.handleKey, { kind: 'cont', pool: p.uuid, poolHandle, cont: c.uuid, contHandle: handle, capas, issuedMs: this.now() });
+    return { cont: c, handle, token, capas };
+  }
+
+  contHandle(pool: string, handle: string): ContHandleRecord {
+    const h = this.db.kvGet<ContHandleRecord>(`chdl/${pool.toLowerCase()}/${handle}`);
+    if (!h) throw new DaosError(-DER.NO_HDL, `container handle ${handle} is not open`, { hint: 'open the container again' });
+    return h;
+  }
+
+  contClose(pool: string, handle: string): void {
+    const h = this.contHandle(pool, handle);
+    this.db.kvWrite([{ key: `chdl/${h.pool}/${handle}`, value: undefined }]);
+  }
+
+  async contDestroy(poolId: string, poolHandle: string, contId: string, force: boolean): Promise<ContRecord> {
+    const p = this.readyPool(poolId);
+    const ph = this.poolHandle(p.uuid, poolHandle);
+    if (ph.capas === Capa.RO) throw new DaosError(-DER.NO_PERM, 'destroying a container needs a read-write pool connection');
+    const c = this.cont(p, contId);
+    const open = this.db.kvRange<ContHandleRecord>(`chdl/${p.uuid}/`).filter((e) => e.value.cont === c.uuid);
+    if (open.length && !force) throw new DaosError(-DER.BUSY, `container ${c.label || c.uuid} has ${open.length} open handle(s)`, { hint: 'close it everywhere, or destroy with --force' });
+    const res = await this.o.targets.call('ContDestroy', p.ranks, this.o.codec.poolReq({ pool: p.uuid, cont: c.uuid }), 60_000);
+    const failed = p.ranks.filter((r) => {
+      const s = res.get(r)?.status ?? -DER.UNREACH;
+      return s !== 0 && s !== -DER.NONEXIST;
+    });
+    if (failed.length) {
+      throw new DaosError(-DER.UNREACH, `container ${c.uuid}: could not destroy it on rank(s) ${failed.join(',')}`, { hint: 'start those ranks (dmg system start) and destroy again' });
+    }
+    const ops: { key: string; value: unknown }[] = [{ key: `cont/${p.uuid}/${c.uuid}`, value: undefined }];
+    if (c.label) ops.push({ key: `clabel/${p.uuid}/${c.label}`, value: undefined });
+    for (const e of open) ops.push({ key: e.key, value: undefined });
+    this.db.kvWrite(ops);
+    return c;
+  }
+
+  contUpdate(c: ContRecord): void {
+    this.db.kvWrite([{ key: `cont/${c.pool}/${c.uuid}`, value: c }]);
+  }
+
+  poolUpdate(p: PoolRecord): void {
+    this.db.kvWrite([{ key: `pool/${p.uuid}`, value: p }]);
+  }
+
+  /** A snapshot at an epoch after everything the caller has seen (its clock was merged). */
+  snapCreate(c: ContRecord, name: string, clientHlc: bigint): bigint {
+    if (clientHlc) this.o.hlc.merge(clientHlc);
+    const epoch = this.o.hlc.now();
+    if (name && c.snapshots.some((s) => s.name === name)) throw new DaosError(-DER.EXIST, `snapshot ${JSON.stringify(name)} already exists`);
+    c.snapshots.push({ epoch: String(epoch), name });
+    c.snapshots.sort((a, b) => (BigInt(a.epoch) < BigInt(b.epoch) ? -1 : 1));
+    this.contUpdate(c);
+    return epoch;
+  }
+
+  snapDestroy(c: ContRecord, epoch: bigint, name: string): bigint {
+    const i = c.snapshots.findIndex((s) => (name ? s.name === name : BigInt(s.epoch) === epoch));
+    if (i < 0) throw new DaosError(-DER.NONEXIST, `no snapshot ${name ? JSON.stringify(name) : epoch}`, { hint: 'list them with daos container list-snaps' });
+    const [s] = c.snapshots.splice(i, 1);
+    this.contUpdate(c);
+    return BigInt(s.epoch);
+  }
+
+  allocOids(c: ContRecord, count: bigint): bigint {
+    if (count <= 0n) throw new DaosError(-DER.INVAL, 'allocate at least one object ID');
+    const lo = BigInt(c.oidNext);
+    c.oidNext = String(lo + count);
+    this.contUpdate(c);
+    return lo;
+  }
+}
+
+export interface Usage {
+  total: number;
+  free: number;
+  min: number;
+  max: number;
+  mean: number;
+}
+
+export interface PoolQueryInfo {
+  pool: PoolRecord;
+  ntargets: number;
+  disabled: number;
+  activeTargets: number;
+  mapVersion: number;
+  scm: Usage;
+  nvme: Usage;
+  rebuild: string;
+  nhandles: number;
+}
