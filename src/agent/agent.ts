@@ -15,6 +15,7 @@ import { Method, Module } from '../drpc/modules.js';
 import { ServiceClient } from '../lib/grpc/service.js';
 import { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
 import { GetAttachInfoReqSchema, GetAttachInfoRespSchema } from '../proto/mgmt/srv_pb.js';
+import { ClientCallReqSchema, ClientCallRespSchema } from '../proto/mgmt/client_pb.js';
 import { clientCredentials, type ClientTransport } from '../security/transport.js';
 import { buildCredential, marshalCredential, type Signer } from '../security/auth_sys.js';
 import { groupName, peerCred, processGroups, userName } from '../security/peercred.js';
@@ -66,22 +67,33 @@ export class Agent {
     return this.transport.identity?.key ?? null;
   }
 
+  /** The signed credential of the process at the other end of a client socket. */
+  private credentialFor(sock: import('node:net').Socket) {
+    let cred;
+    try {
+      cred = peerCred(sock);
+    } catch (e) {
+      throw agentFaults.peerCred(errorMessage(e));
+    }
+    const user = userName(cred.uid);
+    const group = groupName(cred.gid) ?? String(cred.gid);
+    const groups = [...new Set(processGroups(cred.pid))].map((g) => groupName(g)).filter((g): g is string => !!g);
+    this.log.debug(`credential for pid ${cred.pid}: ${user}/${group}`);
+    return buildCredential({ user, group, groups, machine: os.hostname() }, this.signer());
+  }
+
   async start(): Promise<void> {
     this.preflight();
     const d = new DrpcServer(this.socketPath, { log: this.log, mode: 0o777 });
-    d.register(Module.securityAgent, Method.requestCredentials, async (_body, ctx) => {
-      let cred;
-      try {
-        cred = peerCred(ctx.socket);
-      } catch (e) {
-        throw agentFaults.peerCred(errorMessage(e));
-      }
-      const user = userName(cred.uid);
-      const group = groupName(cred.gid) ?? String(cred.gid);
-      const groups = [...new Set(processGroups(cred.pid))].map((g) => groupName(g)).filter((g): g is string => !!g);
-      const c = buildCredential({ user, group, groups, machine: os.hostname() }, this.signer());
-      this.log.debug(`credential for pid ${cred.pid}: ${user}/${group}`);
-      return marshalCredential(c);
+    d.register(Module.securityAgent, Method.requestCredentials, async (_body, ctx) => marshalCredential(this.credentialFor(ctx.socket)));
+    d.register(Module.mgmt, Method.clientCall, async (body, ctx) => {
+      // A metadata request for the MS: the agent adds the caller's credential.
+      const req = fromBinary(ClientCallReqSchema, body);
+      if (req.sys && req.sys !== this.cfg.name) throw agentFaults.unknownSystem(req.sys, this.cfg.name);
+      req.credential = marshalCredential(this.credentialFor(ctx.socket));
+      req.sys = this.cfg.name;
+      const resp = await this.client.unary('clientCall', req, { deadline: new Date(Date.now() + 300_000) });
+      return toBinary(ClientCallRespSchema, resp);
     });
     d.register(Module.mgmt, Method.getAttachInfo, async (body) => {
       const req = fromBinary(GetAttachInfoReqSchema, body);

@@ -38,6 +38,12 @@ export const Method = {
   prepShutdown: 218,
   /** Ours: liveness check of an I/O server. */
   ping: 219,
+  /** Ours: pool and container target operations from the management service. */
+  poolQueryTargets: 230,
+  contDestroy: 231,
+  poolMapUpdate: 232,
+  /** Ours: a client metadata request for the MS, through daos_agent. */
+  clientCall: 240,
   // srv (daos_server)
   notifyReady: 301,
   bioError: 302,

@@ -12,7 +12,6 @@
  * processes and talk only over dRPC.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,13 +20,18 @@ import { DrpcClient, DrpcServer } from '../drpc/drpc.js';
 import { Method, Module } from '../drpc/modules.js';
 import { NotifyReadyReqSchema } from '../proto/srv/srv_pb.js';
 import { DaosRespSchema, SetRankReqSchema } from '../proto/mgmt/srv_pb.js';
+import { PoolTgtCreateReqSchema, PoolTgtReplySchema, PoolTgtReqSchema, RankReplySchema, SetUpReqSchema } from '../proto/mgmt/targets_pb.js';
+import { DaosError, DER } from '../daos/errors.js';
+import { Hlc } from '../daos/hlc.js';
+import { RpcServer } from '../rpc/conn.js';
+import { PoolTargets, type Storage } from './pools.js';
+import { HandleCache, ObjService } from './obj.js';
+import { DtxManager } from './dtx.js';
+import { Peers } from './peers.js';
 import { readSuperblock, type Superblock } from '../layout/superblock.js';
 import type { Logger } from '../logging/logger.js';
 import { errorMessage } from '../fault/fault.js';
 import { DAOS_VERSION } from '../version.js';
-import { MessageReader, Flag, encodeHeader } from '../rpc/wire.js';
-
-const Opcode = { ping: 1 } as const;
 import { parseNvmeConf, type NvmeConfDevices } from './nvme_conf.js';
 import { engineFaults } from './faults.js';
 
@@ -101,12 +105,20 @@ export function fabricFromEnv(env: NodeJS.ProcessEnv): FabricEnv {
   return { provider: env.CRT_PHY_ADDR_STR || 'ofi+sockets', iface, port };
 }
 
+/** Opens the instance's block devices and creates the pool storage (VOS + SMD). */
+export type StorageFactory = (o: { scmMount: string; devices: NvmeConfDevices; kernelDevices: string[]; log: Logger }) => Promise<Storage & { close(): Promise<void> }>;
+
 export class IoServer {
   private sb!: Superblock;
   private devices: NvmeConfDevices = { class: 'none', devices: [] };
-  private readonly deviceFds: number[] = [];
-  private fabric?: net.Server;
-  private readonly fabricConns = new Set<net.Socket>();
+  private storage?: Storage & { close(): Promise<void> };
+  private pools?: PoolTargets;
+  private readonly handles = new HandleCache();
+  private readonly hlc: Hlc;
+  private peers?: Peers;
+  private dtx?: DtxManager;
+  private obj?: ObjService;
+  private rpc?: RpcServer;
   private drpc?: DrpcServer;
   private toServer?: DrpcClient;
   private rank?: number;
@@ -120,9 +132,11 @@ export class IoServer {
     readonly opts: IoServerOptions,
     readonly fabricEnv: FabricEnv,
     private readonly log: Logger,
+    private readonly storageFactory: StorageFactory,
     private readonly stdout: (line: string) => void = (l) => process.stdout.write(l + '\n'),
   ) {
     this.exited = new Promise((resolve) => this.exitWaiters.push(resolve));
+    this.hlc = new Hlc();
   }
 
   async start(): Promise<void> {
@@ -130,13 +144,20 @@ export class IoServer {
     if (this.sb.system && this.sb.system !== this.opts.group && this.sb.system !== 'daos_io_server') {
       throw engineFaults.wrongSystem(this.opts.storage, this.sb.system, this.opts.group);
     }
-    this.openDevices();
+    this.readNvmeConf();
+    const kdevs = (process.env.DAOS_NVME_KDEVS ?? '').split(',').filter(Boolean);
+    this.storage = await this.storageFactory({ scmMount: this.opts.storage, devices: this.devices, kernelDevices: kdevs, log: this.log });
+    this.pools = new PoolTargets(this.opts.storage, this.opts.targets, this.storage, this.log);
+    await this.pools.loadAll();
+    this.peers = new Peers(this.hlc);
+    this.dtx = new DtxManager(this.pools, this.peers, this.hlc, this.log, () => this.rank);
+    this.obj = new ObjService({ pools: this.pools, handles: this.handles, hlc: this.hlc, dtx: this.dtx, log: this.log, rank: () => this.rank });
     await this.listenFabric();
     await this.startDrpc();
     await this.notifyReady();
   }
 
-  private openDevices(): void {
+  private readNvmeConf(): void {
     if (!this.opts.nvmeConf) return;
     let text: string;
     try {
@@ -145,60 +166,29 @@ export class IoServer {
       throw engineFaults.nvmeConf(this.opts.nvmeConf, errorMessage(e));
     }
     this.devices = parseNvmeConf(text);
-    if (this.devices.class !== 'aio') return;
-    for (const d of this.devices.devices) {
-      try {
-        this.deviceFds.push(fs.openSync(d, 'r+'));
-      } catch (e) {
-        throw engineFaults.deviceOpen(d, (e as NodeJS.ErrnoException).code ?? errorMessage(e));
-      }
-    }
   }
 
   private async listenFabric(): Promise<void> {
     const addrs = os.networkInterfaces()[this.fabricEnv.iface] ?? [];
     const ip = addrs.find((a) => a.family === 'IPv4')?.address;
     if (!ip) throw engineFaults.fabricIface(this.fabricEnv.iface);
-    const srv = net.createServer((sock) => this.acceptFabric(sock));
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', (e: NodeJS.ErrnoException) => reject(engineFaults.fabricListen(`${ip}:${this.fabricEnv.port}`, e.code ?? e.message)));
-      srv.listen(this.fabricEnv.port, ip, () => resolve());
-    });
-    this.fabric = srv;
+    const obj = this.obj!;
+    const rpc = new RpcServer(
+      (req) => {
+        if (req.target >= this.opts.targets) return Promise.reject(new DaosError(-DER.NONEXIST, `no target ${req.target} on this I/O server (it has ${this.opts.targets})`));
+        return obj.handle(req);
+      },
+      this.hlc,
+      { log: this.log },
+    );
+    try {
+      await rpc.listen(ip, this.fabricEnv.port);
+    } catch (e) {
+      throw engineFaults.fabricListen(`${ip}:${this.fabricEnv.port}`, (e as NodeJS.ErrnoException).code ?? errorMessage(e));
+    }
+    this.rpc = rpc;
     this.uri = `${this.fabricEnv.provider}://${ip}:${this.fabricEnv.port}`;
     this.log.debug(`listening on fabric address ${this.uri}`);
-  }
-
-  /** Data-plane connections. Only liveness (ping) is served until the object store lands. */
-  private acceptFabric(sock: net.Socket): void {
-    this.fabricConns.add(sock);
-    sock.setNoDelay(true);
-    const reader = new MessageReader();
-    sock.on('data', (chunk: Buffer) => {
-      let msgs;
-      try {
-        msgs = reader.push(chunk);
-      } catch (e) {
-        this.log.error(`fabric connection from ${sock.remoteAddress}: ${errorMessage(e)}; closing`);
-        sock.destroy();
-        return;
-      }
-      for (const { header } of msgs) {
-        let status = 0;
-        let body = Buffer.alloc(0);
-        if (header.opcode === Opcode.ping) {
-          body = Buffer.allocUnsafe(8);
-          body.writeUInt32BE(this.rank ?? 0xffffffff, 0);
-          body.writeUInt32BE(this.opts.targets, 4);
-        } else {
-          status = -1010; // -DER_NOSYS
-        }
-        const h = encodeHeader({ flags: Flag.reply, opcode: header.opcode, requestId: header.requestId, status, mapVersion: 0, target: 0, bodyLength: body.length, bulkLength: 0, hlc: 0n });
-        sock.write(Buffer.concat([h, body]));
-      }
-    });
-    sock.on('error', () => sock.destroy());
-    sock.on('close', () => this.fabricConns.delete(sock));
   }
 
   private async startDrpc(): Promise<void> {
@@ -211,10 +201,15 @@ export class IoServer {
       this.rank = req.rank;
       return ok();
     });
-    d.register(Module.mgmt, Method.setUp, async () => {
+    d.register(Module.mgmt, Method.setUp, async (body) => {
       if (this.rank === undefined) throw engineFaults.setUpBeforeRank();
+      if (body.length) {
+        const su = fromBinary(SetUpReqSchema, body);
+        if (su.handleKey.length) this.handles.key = Buffer.from(su.handleKey);
+      }
       if (!this.setUpDone) {
         this.setUpDone = true;
+        this.dtx!.start();
         this.stdout(
           `DAOS I/O server (v${DAOS_VERSION}) process ${process.pid} started on rank ${this.rank} with ${this.opts.targets} target, ` +
             `${this.opts.helpers} helper XS per target, firstcore ${this.opts.firstCore}, host ${os.hostname()}.`,
@@ -231,6 +226,54 @@ export class IoServer {
       return ok();
     });
     d.register(Module.mgmt, Method.ping, async () => ok());
+    const targetsCall = (fn: (body: Uint8Array) => Promise<Uint8Array>) => async (body: Uint8Array) => {
+      // Engine replies are always a RankReply: the status travels inside, with the details.
+      try {
+        const out = await fn(body);
+        return toBinary(RankReplySchema, create(RankReplySchema, { rank: this.rank ?? 0, status: 0, body: out }));
+      } catch (e) {
+        const rc = e instanceof DaosError ? e.rc : -DER.IO;
+        const avail = (e as { avail?: { scm: number; nvme: number } }).avail;
+        const extra = avail ? toBinary(PoolTgtReplySchema, create(PoolTgtReplySchema, { scmAvailPerTarget: BigInt(avail.scm), nvmeAvailPerTarget: BigInt(avail.nvme) })) : new Uint8Array();
+        if (rc !== -DER.NONEXIST) this.log.error(`rank ${this.rank}: ${errorMessage(e)}`);
+        return toBinary(RankReplySchema, create(RankReplySchema, { rank: this.rank ?? 0, status: rc, error: errorMessage(e), body: extra }));
+      }
+    };
+    const spaceReply = (uuid: string) =>
+      toBinary(PoolTgtReplySchema, create(PoolTgtReplySchema, {
+        targets: this.pools!.space(uuid).map((t) => ({ target: t.target, scmTotal: BigInt(t.scmTotal), scmFree: BigInt(t.scmFree), nvmeTotal: BigInt(t.nvmeTotal), nvmeFree: BigInt(t.nvmeFree) })),
+      }));
+    d.register(Module.mgmt, Method.poolCreate, targetsCall(async (body) => {
+      const q = fromBinary(PoolTgtCreateReqSchema, body);
+      await this.pools!.create({
+        pool: q.pool,
+        label: q.label,
+        scmPerTarget: Number(q.scmPerTarget),
+        nvmePerTarget: Number(q.nvmePerTarget),
+        poolMap: Buffer.from(q.poolMap),
+        ranks: q.ranks.map((r) => ({ rank: r.rank, uri: r.uri })),
+      });
+      return spaceReply(q.pool);
+    }));
+    d.register(Module.mgmt, Method.poolDestroy, targetsCall(async (body) => {
+      const q = fromBinary(PoolTgtReqSchema, body);
+      this.handles.drop(q.pool);
+      await this.pools!.destroy(q.pool);
+      return new Uint8Array();
+    }));
+    d.register(Module.mgmt, Method.poolQueryTargets, targetsCall(async (body) => spaceReply(fromBinary(PoolTgtReqSchema, body).pool)));
+    d.register(Module.mgmt, Method.contDestroy, targetsCall(async (body) => {
+      const q = fromBinary(PoolTgtReqSchema, body);
+      const p = this.pools!.get(q.pool);
+      this.handles.drop(q.pool, q.cont);
+      for (const st of p.stores) await st.destroyContainer(q.cont);
+      return new Uint8Array();
+    }));
+    d.register(Module.mgmt, Method.poolMapUpdate, targetsCall(async (body) => {
+      const q = fromBinary(PoolTgtReqSchema, body);
+      this.pools!.updateMap(q.pool, Buffer.from(q.poolMap), q.ranks.map((r) => ({ rank: r.rank, uri: r.uri })));
+      return new Uint8Array();
+    }));
     await d.listen();
     this.drpc = d;
   }
@@ -256,12 +299,13 @@ export class IoServer {
   async shutdown(code: number): Promise<void> {
     if (this.exiting) return;
     this.exiting = true;
-    for (const s of this.fabricConns) s.destroy();
-    await new Promise<void>((r) => (this.fabric ? this.fabric.close(() => r()) : r()));
+    this.dtx?.stop();
+    await this.rpc?.close();
+    this.peers?.close();
     await this.drpc?.close();
     this.toServer?.close();
-    for (const fd of this.deviceFds) fs.closeSync(fd);
-    this.deviceFds.length = 0;
+    await this.pools?.closeAll();
+    await this.storage?.close();
     for (const w of this.exitWaiters) w(code);
   }
 }

@@ -14,6 +14,7 @@ const admin: readonly Role[] = ['admin'];
 const server: readonly Role[] = ['server'];
 const adminOrServer: readonly Role[] = ['admin', 'server'];
 const agent: readonly Role[] = ['agent'];
+const agentOrServer: readonly Role[] = ['agent', 'server'];
 
 export const RPC_ROLES: Readonly<Record<string, readonly Role[]>> = {
   // Per-host control: dmg only.
@@ -37,18 +38,23 @@ export const RPC_ROLES: Readonly<Record<string, readonly Role[]>> = {
   '/mgmt.MgmtSvc/PrepShutdown': server,
   // Client attach info: daos_agent.
   '/mgmt.MgmtSvc/GetAttachInfo': agent,
-  // Administration through the MS: dmg.
+  // Administration through the MS: dmg (pool requests may be forwarded to the MS leader by a server).
   '/mgmt.MgmtSvc/LeaderQuery': admin,
-  '/mgmt.MgmtSvc/PoolCreate': admin,
-  '/mgmt.MgmtSvc/PoolDestroy': admin,
-  '/mgmt.MgmtSvc/PoolGetACL': admin,
-  '/mgmt.MgmtSvc/PoolOverwriteACL': admin,
-  '/mgmt.MgmtSvc/PoolUpdateACL': admin,
-  '/mgmt.MgmtSvc/PoolDeleteACL': admin,
-  '/mgmt.MgmtSvc/ListPools': admin,
+  '/mgmt.MgmtSvc/PoolCreate': adminOrServer,
+  '/mgmt.MgmtSvc/PoolDestroy': adminOrServer,
+  '/mgmt.MgmtSvc/PoolGetACL': adminOrServer,
+  '/mgmt.MgmtSvc/PoolOverwriteACL': adminOrServer,
+  '/mgmt.MgmtSvc/PoolUpdateACL': adminOrServer,
+  '/mgmt.MgmtSvc/PoolDeleteACL': adminOrServer,
+  '/mgmt.MgmtSvc/ListPools': adminOrServer,
   '/mgmt.MgmtSvc/BioHealthQuery': admin,
   '/mgmt.MgmtSvc/SmdListDevs': admin,
   '/mgmt.MgmtSvc/SmdListPools': admin,
+  '/mgmt.MgmtSvc/PoolQuery': adminOrServer,
+  // Client metadata requests: daos_agent on behalf of its clients (or a server forwarding them to the MS).
+  '/mgmt.MgmtSvc/ClientCall': agentOrServer,
+  // The MS acting on the targets of other servers.
+  '/mgmt.MgmtSvc/TargetsCall': server,
 };
 
 /** The component a certificate common name stands for. */

@@ -19,6 +19,7 @@ import { errorMessage, Fault } from '../fault/fault.js';
 import { DrpcClient } from '../drpc/drpc.js';
 import { Method, Module } from '../drpc/modules.js';
 import { SetRankReqSchema, PrepShutdownReqSchema, DaosRespSchema } from '../proto/mgmt/srv_pb.js';
+import { SetUpReqSchema } from '../proto/mgmt/targets_pb.js';
 import type { NotifyReadyReq } from '../proto/srv/srv_pb.js';
 import { NIL_RANK } from '../system/membership.js';
 import { readSuperblock, writeSuperblock, type Superblock } from '../layout/superblock.js';
@@ -52,10 +53,13 @@ export interface InstanceHost {
   log: Logger;
   hostname: string;
   ioServerBin: string;
-  /** Prepare storage and write daos_nvme.conf; returns its path or undefined when there are no devices. */
-  prepareStart(cfg: IOServerConfig): Promise<string | undefined>;
+  /**
+   * Prepare storage and write daos_nvme.conf; returns its path (undefined when
+   * there are no devices) and environment the I/O server needs for them.
+   */
+  prepareStart(cfg: IOServerConfig): Promise<{ nvmeConf?: string; env: Record<string, string> }>;
   /** Join the system through the MS leader, retrying transient failures until `signal` aborts. */
-  join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<number>;
+  join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<{ rank: number; handleKey: Uint8Array }>;
   /** Tell the MS about a state change. */
   report(inst: IOServerInstance): void;
   shmId?: number;
@@ -170,14 +174,14 @@ export class IOServerInstance {
       if (this.cfg.rank !== undefined && this.sb.validRank && this.sb.rank !== this.cfg.rank) {
         throw serverFaults.configRankMismatch(this.index, this.cfg.rank, this.sb.rank ?? NIL_RANK);
       }
-      const nvmeConf = await this.host.prepareStart(this.cfg);
+      const { nvmeConf, env: bdevEnv } = await this.host.prepareStart(this.cfg);
       const args = ioServerArgs(this.cfg, { nvmeConf, shmId: this.host.shmId });
       this.log.info(`Starting I/O server instance ${this.index}: ${this.host.ioServerBin}`);
       this.log.debug(`instance ${this.index}: ${this.host.ioServerBin} ${args.join(' ')}`);
       const ready = new Promise<NotifyReadyReq>((resolve, reject) => {
         this.readyWaiter = { resolve, reject };
       });
-      const proc = new IOServerProcess(this.host.ioServerBin, args, ioServerEnv(this.cfg), this.log, this.index);
+      const proc = new IOServerProcess(this.host.ioServerBin, args, { ...ioServerEnv(this.cfg), ...bdevEnv }, this.log, this.index);
       this.proc = proc;
       void proc.exited.then((e) => this.onExit(proc, describeExit(e)));
       const timer = setTimeout(
@@ -195,7 +199,7 @@ export class IOServerInstance {
         this.readyWaiter = undefined;
       }
       this.drpc = await DrpcClient.connect(rdy.drpcListenerSock, { timeoutMs: this.timeouts.drpcMs });
-      const rank = await Promise.race([this.host.join(this, rdy, abort.signal), exitedEarly]);
+      const { rank, handleKey } = await Promise.race([this.host.join(this, rdy, abort.signal), exitedEarly]);
       if (!this.sb.validRank || this.sb.rank !== rank) {
         this.sb = { ...this.sb, rank, validRank: true };
         writeSuperblock(this.cfg.scm.mountPoint, this.sb);
@@ -205,7 +209,7 @@ export class IOServerInstance {
         writeSuperblock(this.cfg.scm.mountPoint, this.sb);
       }
       await this.call(Method.setRank, toBinary(SetRankReqSchema, create(SetRankReqSchema, { rank })));
-      await this.call(Method.setUp);
+      await this.call(Method.setUp, toBinary(SetUpReqSchema, create(SetUpReqSchema, { handleKey, rank })));
       if (!proc.running) throw serverFaults.ioServerExited(this.index, 'exited during setup');
       this.setState(InstanceState.Joined);
     } catch (e) {
@@ -234,6 +238,12 @@ export class IOServerInstance {
       if (r.status !== 0) throw serverFaults.drpcStatus(this.index, method, r.status);
     }
     return resp;
+  }
+
+  /** A raw dRPC call to the I/O server (targets operations); the reply body is returned as is. */
+  async drpcCall(method: number, body: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (!this.drpc || this.st !== InstanceState.Joined) throw serverFaults.ioServerExited(this.index, `is ${this.st.toLowerCase()}`);
+    return this.drpc.call(Module.mgmt, method, body, { timeoutMs });
   }
 
   private onExit(proc: IOServerProcess, how: string): void {

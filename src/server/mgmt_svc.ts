@@ -8,9 +8,14 @@ import { systemFaults } from '../system/faults.js';
 import { JoinResp_State } from '../proto/mgmt/srv_pb.js';
 import { NIL_RANK } from '../system/membership.js';
 import type { ControlServer } from './server.js';
-import { peerIP, splitHostPortSafe } from './ms_client.js';
+import { FORWARDED_KEY, peerIP, splitHostPortSafe } from './ms_client.js';
+import type { CallContext } from '../lib/grpc/service.js';
+import { daosErr, errJson, poolListEntry, poolQueryToProto } from './mgmt_pool_svc.js';
+import { clientCall } from './client_call.js';
+import { runTargetsCall } from './targets.js';
+import os from 'node:os';
 
-/** Pool and device methods arrive with the data plane; until then they answer with this status. */
+/** Device health methods (SPDK blobstore and SMD) have no equivalent in this implementation. */
 const DER_NOSYS = -1010;
 
 export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
@@ -18,6 +23,22 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
     if (srv.ms) return srv.ms;
     if (srv.isAccessPoint) throw systemFaults.msNotReady(srv.leader, srv.msNotReadyReason);
     throw systemFaults.notReplica(srv.deps.hostname, srv.leader);
+  };
+  /** The pool service here, or undefined when this server must forward to the leader. */
+  const pools = (ctx: CallContext) => {
+    if (srv.ms) return srv.poolService;
+    if (srv.isAccessPoint || ctx.metadata.get(FORWARDED_KEY).length) throw systemFaults.msNotReady(srv.leader, srv.msNotReadyReason);
+    return undefined;
+  };
+  const fwd = { metadata: { [FORWARDED_KEY]: os.hostname() } };
+  const leader = () => srv.peers.mgmt(srv.leader);
+  const aclResp = async (fn: () => { uuid: string; acl: string[]; owner: string; ownerGroup: string }) => {
+    try {
+      const p = fn();
+      return { status: 0, ACL: p.acl, owner: p.owner, ownerGroup: p.ownerGroup };
+    } catch (e) {
+      return { status: daosErr(e).rc, ACL: [], fault: errJson(e) };
+    }
   };
 
   return {
@@ -34,7 +55,7 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
         instanceIdx: req.instanceIdx,
         system: req.sys,
       });
-      return { status: 0, rank: r.rank, state: JoinResp_State.IN, mapVersion: BigInt(r.mapVersion) };
+      return { status: 0, rank: r.rank, state: JoinResp_State.IN, mapVersion: BigInt(r.mapVersion), handleKey: ms().database.handleKey };
     },
 
     async leaderQuery(req) {
@@ -90,30 +111,83 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
       return { status: srv.instanceByRank(req.rank) ? 0 : -1 };
     },
 
-    // Pools, ACLs and device health come with the data plane; until then the
-    // management service answers that the operation is not supported.
-    async poolCreate() {
-      return { status: DER_NOSYS, svcreps: [] };
+    // ---- pools (dmg) ----
+    async poolCreate(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('poolCreate', req, fwd);
+      try {
+        const p = await ps.create({
+          uuid: req.uuid,
+          label: req.label || undefined,
+          scmPerRank: Number(req.scmbytes),
+          nvmePerRank: Number(req.nvmebytes),
+          ranks: req.ranks,
+          nsvc: req.numsvcreps,
+          owner: req.user || 'nobody@',
+          ownerGroup: req.usergroup || 'nobody@',
+          acl: req.acl,
+        });
+        return { status: 0, svcreps: p.svcReps, tgtRanks: p.ranks, scmPerRank: BigInt(p.scmPerRank), nvmePerRank: BigInt(p.nvmePerRank), uuid: p.uuid };
+      } catch (e) {
+        return { status: daosErr(e).rc, svcreps: [], fault: errJson(e) };
+      }
     },
-    async poolDestroy() {
-      return { status: DER_NOSYS };
+    async poolDestroy(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('poolDestroy', req, fwd);
+      try {
+        await ps.destroy(req.uuid, req.force);
+        return { status: 0 };
+      } catch (e) {
+        return { status: daosErr(e).rc, fault: errJson(e) };
+      }
     },
-    async poolGetACL() {
-      return { status: DER_NOSYS, ACL: [] };
+    async listPools(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('listPools', req, fwd);
+      if (req.sys && req.sys !== srv.cfg.name) throw systemFaults.wrongSystem(req.sys, srv.cfg.name);
+      return { status: 0, pools: ps.pools().filter((p) => p.state === 'ready').map((p) => poolListEntry(p, ps.poolHandles(p.uuid).length)) };
     },
-    async poolOverwriteACL() {
-      return { status: DER_NOSYS, ACL: [] };
+    async poolQuery(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('poolQuery', req, fwd);
+      try {
+        return poolQueryToProto(await ps.query(req.uuid));
+      } catch (e) {
+        return { status: daosErr(e).rc, fault: errJson(e) };
+      }
     },
-    async poolUpdateACL() {
-      return { status: DER_NOSYS, ACL: [] };
+    async poolGetACL(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('poolGetACL', req, fwd);
+      return aclResp(() => ps.getAcl(req.uuid));
     },
-    async poolDeleteACL() {
-      return { status: DER_NOSYS, ACL: [] };
+    async poolOverwriteACL(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('poolOverwriteACL', req, fwd);
+      return aclResp(() => ps.overwriteAcl(req.uuid, req.ACL));
     },
-    async listPools() {
-      ms();
-      return { status: 0, pools: [] };
+    async poolUpdateACL(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('poolUpdateACL', req, fwd);
+      return aclResp(() => ps.updateAcl(req.uuid, req.ACL));
     },
+    async poolDeleteACL(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('poolDeleteACL', req, fwd);
+      return aclResp(() => ps.deleteAcl(req.uuid, req.principal));
+    },
+
+    // ---- clients (through daos_agent) and targets (from the MS) ----
+    async clientCall(req, ctx) {
+      const ps = pools(ctx);
+      if (!ps) return leader().unary('clientCall', req, fwd);
+      return clientCall(srv, req);
+    },
+    async targetsCall(req) {
+      return { results: await runTargetsCall(srv, req.method, req.ranks, req.body) };
+    },
+
     async bioHealthQuery() {
       return { status: DER_NOSYS };
     },

@@ -37,6 +37,11 @@ import { clientCredentials, serverCredentials, type ServerTransport } from '../s
 import { roleAuthorizer } from '../security/roles.js';
 import { LmdbSystemDatabase } from '../system/database.js';
 import { ManagementService, newSystemUuid } from '../system/mgmt_system.js';
+import { PoolService } from '../system/mgmt_pool.js';
+import { aclPolicy } from '../system/acl_policy.js';
+import { Hlc } from '../daos/hlc.js';
+import type { LoadedCert } from '../security/certs.js';
+import { GrpcTargetCaller, targetCodec } from './targets.js';
 import { NIL_RANK } from '../system/membership.js';
 import type { BdevFormatResult, BdevProvider, ScmProvider } from './storage/types.js';
 import { IOServerInstance, InstanceState, type InstanceHost } from './instance.js';
@@ -45,6 +50,7 @@ import { newSuperblock, readSuperblock, superblockExists, writeSuperblock } from
 import { GrpcRankController, PeerClients } from './ms_client.js';
 import { interfaceIPv4, localAddresses, usableInterfaces, type NetDetectSeams } from './netdetect.js';
 import { serverFaults } from './faults.js';
+import { systemFaults } from '../system/faults.js';
 import { controlService } from './ctl_svc.js';
 import { mgmtService } from './mgmt_svc.js';
 
@@ -82,6 +88,9 @@ export interface FormatOutcome {
 export class ControlServer {
   readonly instances: IOServerInstance[];
   ms?: ManagementService;
+  private pools?: PoolService;
+  /** The MS clock (snapshot epochs); merged with the clients' clocks. */
+  readonly hlc = new Hlc();
   private msDb?: LmdbSystemDatabase;
   private msWhy = 'storage not formatted';
   readonly peers: PeerClients;
@@ -125,6 +134,17 @@ export class ControlServer {
       report: (inst) => this.reportInstance(inst),
     };
     this.instances = cfg.servers.map((s) => new IOServerInstance(s, host, InstanceState.AwaitFormat));
+  }
+
+  /** The pool service of the MS here, or a fault saying why there is none. */
+  get poolService(): PoolService {
+    if (!this.pools) throw this.ms ? new Error('pool service not started') : serverFaultsMs(this);
+    return this.pools;
+  }
+
+  /** The CA that signed the agents' certificates (secure mode). */
+  get caCertificate(): LoadedCert | undefined {
+    return this.serverTransport.identity?.ca;
   }
 
   get isAccessPoint(): boolean {
@@ -351,12 +371,23 @@ export class ControlServer {
       replicas: this.cfg.accessPoints,
     });
     this.ms.start();
+    const ms = this.ms;
+    this.pools = new PoolService({
+      db: this.msDb,
+      log: this.log,
+      targets: new GrpcTargetCaller(this.peers, () => ms.query().members),
+      codec: targetCodec,
+      acl: aclPolicy,
+      members: () => ms.query().members,
+      hlc: this.hlc,
+    });
     this.log.info(`Management Service access point started${create ? ' (bootstrapped)' : ''}`);
   }
 
   private async stopMs(): Promise<void> {
     this.ms?.stop();
     this.ms = undefined;
+    this.pools = undefined;
     const db = this.msDb;
     this.msDb = undefined;
     await db?.close();
@@ -374,16 +405,19 @@ export class ControlServer {
 
   // ---- instance host ---------------------------------------------------------
 
-  private async prepareStart(c: IOServerConfig): Promise<string | undefined> {
+  private async prepareStart(c: IOServerConfig): Promise<{ nvmeConf?: string; env: Record<string, string> }> {
     await this.deps.bdev.validate(c.bdev);
     const conf = await this.deps.bdev.nvmeConf(c.bdev, this.deps.hostname, c.index);
-    if (!conf) return undefined;
+    // The I/O server opens NVMe controllers through their kernel block devices (DESIGN decision 5).
+    const env: Record<string, string> = {};
+    if (c.bdev.class === 'nvme' && c.bdev.deviceList.length) env.DAOS_NVME_KDEVS = (await this.deps.bdev.kernelDevices(c.bdev)).join(',');
+    if (!conf) return { env };
     const p = path.join(c.scm.mountPoint, NVME_CONF);
     fs.writeFileSync(p, conf, { mode: 0o644 });
-    return p;
+    return { nvmeConf: p, env };
   }
 
-  private async join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<number> {
+  private async join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<{ rank: number; handleKey: Uint8Array }> {
     let lastErr = '';
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new Error('join interrupted: instance stopping');
@@ -400,12 +434,13 @@ export class ControlServer {
             instanceIdx: inst.index,
             hostname: this.deps.hostname,
             sys: this.cfg.name,
+            targets: inst.cfg.targets,
           },
           { signal, deadline: new Date(Date.now() + 10_000) },
         );
         if (resp.state !== 0) throw serverFaults.rankNotHere(resp.rank, 'excluded');
         this.log.info(`I/O server instance ${inst.index} joined the system as rank ${resp.rank}`);
-        return resp.rank;
+        return { rank: resp.rank, handleKey: resp.handleKey };
       } catch (e) {
         // A refusal by the MS is final; anything else (MS not up yet, network) is retried.
         if (e instanceof Fault && e.domain === 'system' && e.code !== 506) throw e;
@@ -577,6 +612,10 @@ export class ControlServer {
       });
     }
   }
+}
+
+function serverFaultsMs(srv: ControlServer): Error {
+  return systemFaults.msNotReady(srv.leader, srv.msNotReadyReason);
 }
 
 function alreadyFormatted(): Fault {

@@ -524,6 +524,10 @@ export class PoolService {
     return h;
   }
 
+  contHandlesOf(pool: string, cont: string): ContHandleRecord[] {
+    return this.db.kvRange<ContHandleRecord>(`chdl/${pool}/`).map((e) => e.value).filter((h) => h.cont === cont);
+  }
+
   contClose(pool: string, handle: string): void {
     const h = this.contHandle(pool, handle);
     this.db.kvWrite([{ key: `chdl/${h.pool}/${handle}`, value: undefined }]);

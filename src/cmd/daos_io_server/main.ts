@@ -3,6 +3,7 @@
  * instance until told to stop. Started by daos_server, not by hand.
  */
 import { IoServer, fabricFromEnv, parseIoServerArgs } from '../../engine/io_server.js';
+import { createVosStorage } from '../../engine/storage.js';
 import { FileSink, Logger, TerminalSink, type LogLevel } from '../../logging/logger.js';
 import { Fault, errorMessage } from '../../fault/fault.js';
 import { DAOS_VERSION } from '../../version.js';
@@ -34,7 +35,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   let srv: IoServer;
   try {
     const opts = parseIoServerArgs(argv);
-    srv = new IoServer(opts, fabricFromEnv(env), log);
+    srv = new IoServer(opts, fabricFromEnv(env), log, createVosStorage);
   } catch (e) {
     report(log, e);
     return 1;

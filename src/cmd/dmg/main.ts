@@ -3,147 +3,22 @@
  * calls the control API (src/lib/control) and renders the answer as text or,
  * with -j, as one JSON document {response, error, status}.
  */
-import fs from 'node:fs';
-import readline from 'node:readline';
 import { Command, CommanderError, Option } from 'commander';
-import { loadDmgConfig } from '../../config/client.js';
+import { Ctx, jsonOut, parseRanks, realIO, type DmgIO, type GlobalOpts } from './ctx.js';
+import { addPoolCommands } from './pool.js';
 import type { ClientConfig } from '../../config/types.js';
-import { clientCredentials } from '../../security/transport.js';
-import { GrpcInvoker, type Invoker } from '../../lib/control/invoker.js';
+import type { Invoker } from '../../lib/control/invoker.js';
 import type { HostResult } from '../../lib/control/fanout.js';
 import { storageFormat, storagePrepare, storageScan } from '../../lib/control/storage.js';
 import { networkList, networkScan } from '../../lib/control/network.js';
 import { leaderQuery, systemQuery, systemStart, systemStop } from '../../lib/control/system.js';
 import { controlFaults } from '../../lib/control/faults.js';
-import { HostGroups, HostListError, createHostSet, flattenHostAddrs } from '../../lib/hostlist/index.js';
-import { RankListError, createRankSet } from '../../lib/ranklist/index.js';
+import { HostGroups, createHostSet } from '../../lib/hostlist/index.js';
+import { createRankSet } from '../../lib/ranklist/index.js';
 import { Fault, errorMessage } from '../../fault/fault.js';
 import { DAOS_VERSION } from '../../version.js';
+import { DaosError } from '../../daos/errors.js';
 import * as pretty from './pretty.js';
-
-export interface DmgIO {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  /** Ask a yes/no question; resolves false on end of input. */
-  confirm: (question: string) => Promise<boolean>;
-}
-
-const realIO: DmgIO = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-  confirm: (q) => askYesNo(q),
-};
-
-async function askYesNo(question: string): Promise<boolean> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: false });
-  try {
-    process.stdout.write(question);
-    for await (const line of rl) {
-      const a = line.trim().toLowerCase();
-      if (a === 'yes' || a === 'y') return true;
-      if (a === 'no' || a === 'n') return false;
-      process.stdout.write('Please type yes or no and then press enter: ');
-    }
-    return false;
-  } finally {
-    rl.close();
-  }
-}
-
-interface GlobalOpts {
-  hostList?: string;
-  hostFile?: string;
-  insecure?: boolean;
-  configPath?: string;
-  json?: boolean;
-  debug?: boolean;
-  allowProxy?: boolean;
-}
-
-/** Everything a command needs, built lazily from the global flags. */
-class Ctx {
-  private cfgCache?: ClientConfig;
-  private invokerCache?: Invoker;
-  exitCode = 0;
-
-  constructor(
-    readonly g: GlobalOpts,
-    readonly io: DmgIO,
-    private readonly makeInvoker?: (cfg: ClientConfig) => Invoker,
-  ) {}
-
-  get json(): boolean {
-    return this.g.json === true;
-  }
-
-  get cfg(): ClientConfig {
-    if (!this.cfgCache) {
-      const cfg = loadDmgConfig(this.g.configPath);
-      if (this.g.insecure) cfg.transport.allowInsecure = true;
-      this.cfgCache = cfg;
-    }
-    return this.cfgCache;
-  }
-
-  get invoker(): Invoker {
-    if (!this.invokerCache) {
-      const cfg = this.cfg;
-      this.invokerCache = this.makeInvoker ? this.makeInvoker(cfg) : this.newInvoker(cfg);
-    }
-    return this.invokerCache;
-  }
-
-  private newInvoker(cfg: ClientConfig): Invoker {
-    const t = clientCredentials(cfg.transport, 'admin');
-    for (const w of t.identity?.warnings ?? []) this.io.err(`WARNING: ${w}\n`);
-    return new GrpcInvoker(t);
-  }
-
-  /** The hosts to talk to: -l / --host-file, else the config's hostlist, as sorted host:port strings. */
-  hosts(): string[] {
-    const specs: string[] = [];
-    if (this.g.hostList) specs.push(this.g.hostList);
-    if (this.g.hostFile) {
-      let text: string;
-      try {
-        text = fs.readFileSync(this.g.hostFile, 'utf8');
-      } catch (e) {
-        throw controlFaults.badHostList(this.g.hostFile, `cannot read host file: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
-      }
-      specs.push(...text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean));
-    }
-    if (specs.length === 0) specs.push(...this.cfg.hostlist);
-    const out = new Set<string>();
-    for (const spec of specs) {
-      try {
-        for (const h of flattenHostAddrs(spec, this.cfg.port)) out.add(h);
-      } catch (e) {
-        if (e instanceof HostListError) throw controlFaults.badHostList(spec, e.message);
-        throw e;
-      }
-    }
-    if (out.size === 0) throw controlFaults.noHosts();
-    return [...out].sort();
-  }
-
-  debug(msg: string): void {
-    if (this.g.debug) this.io.err(`DEBUG ${msg}\n`);
-  }
-
-  close(): void {
-    this.invokerCache?.close();
-  }
-}
-
-function jsonOut(ctx: Ctx, response: unknown, error: unknown, status: number): void {
-  const err =
-    error === undefined || error === null
-      ? null
-      : error instanceof Fault
-        ? { message: error.description, fault: error.toJSON() }
-        : { message: errorMessage(error) };
-  ctx.io.out(JSON.stringify({ response: response ?? null, error: err, status }, null, 2) + '\n');
-}
 
 function groupedErrors(results: { host: string; error?: string }[]): { hosts: string; error: string }[] {
   const g = new HostGroups();
@@ -195,16 +70,6 @@ async function perHost<T>(
     }
   }
   if (failed) ctx.exitCode = 1;
-}
-
-function parseRanks(spec: string | undefined): number[] {
-  if (!spec) return [];
-  try {
-    return createRankSet(spec).ranks();
-  } catch (e) {
-    if (e instanceof RankListError) throw controlFaults.badRanks(spec, e.message);
-    throw e;
-  }
 }
 
 export function buildProgram(ctx: { get: () => Ctx; set: (g: GlobalOpts) => void }): Command {
@@ -369,6 +234,8 @@ export function buildProgram(ctx: { get: () => Ctx; set: (g: GlobalOpts) => void
       else c.io.out(`Current Leader: ${r.leader}\n   Replica Set: ${r.replicas.join(', ')}\n`);
     });
 
+  addPoolCommands(program, ctx, system);
+
   program
     .command('version')
     .description('Print the version')
@@ -421,6 +288,7 @@ export async function main(
     }
     io.err(`ERROR: dmg: ${errorMessage(e)}\n`);
     if (e instanceof Fault && e.resolution) io.err(`ERROR: dmg: resolution: ${e.resolution}\n`);
+    if (e instanceof DaosError && e.hint) io.err(`ERROR: dmg: resolution: ${e.hint}\n`);
     return 1;
   } finally {
     ctx?.close();

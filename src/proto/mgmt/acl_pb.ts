@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mgmt/acl.proto.
  */
 export const file_mgmt_acl: GenFile = /*@__PURE__*/
-  fileDesc("Cg5tZ210L2FjbC5wcm90bxIEbWdtdCImCgdBQ0xSZXNwEg4KBnN0YXR1cxgBIAEoBRILCgNBQ0wYAiADKAkiGQoJR2V0QUNMUmVxEgwKBHV1aWQYASABKAkiKQoMTW9kaWZ5QUNMUmVxEgwKBHV1aWQYASABKAkSCwoDQUNMGAIgAygJIi8KDERlbGV0ZUFDTFJlcRIMCgR1dWlkGAEgASgJEhEKCXByaW5jaXBhbBgCIAEoCWIGcHJvdG8z");
+  fileDesc("Cg5tZ210L2FjbC5wcm90bxIEbWdtdCJZCgdBQ0xSZXNwEg4KBnN0YXR1cxgBIAEoBRILCgNBQ0wYAiADKAkSDQoFZmF1bHQYECABKAkSDQoFb3duZXIYESABKAkSEwoLb3duZXJfZ3JvdXAYEiABKAkiGQoJR2V0QUNMUmVxEgwKBHV1aWQYASABKAkiKQoMTW9kaWZ5QUNMUmVxEgwKBHV1aWQYASABKAkSCwoDQUNMGAIgAygJIi8KDERlbGV0ZUFDTFJlcRIMCgR1dWlkGAEgASgJEhEKCXByaW5jaXBhbBgCIAEoCWIGcHJvdG8z");
 
 /**
  * @generated from message mgmt.ACLResp
@@ -25,6 +25,25 @@ export type ACLResp = Message<"mgmt.ACLResp"> & {
    * @generated from field: repeated string ACL = 2;
    */
   ACL: string[];
+
+  /**
+   * Ours.
+   *
+   * JSON DAOS error when status != 0
+   *
+   * @generated from field: string fault = 16;
+   */
+  fault: string;
+
+  /**
+   * @generated from field: string owner = 17;
+   */
+  owner: string;
+
+  /**
+   * @generated from field: string owner_group = 18;
+   */
+  ownerGroup: string;
 };
 
 /**

@@ -145,4 +145,8 @@ export class ForwardingBdevProvider implements BdevProvider {
   nvmeConf(cfg: BdevConfig, hostname: string, index: number): Promise<string> {
     return this.local.nvmeConf(cfg, hostname, index);
   }
+
+  kernelDevices(cfg: BdevConfig): Promise<string[]> {
+    return this.local.kernelDevices(cfg);
+  }
 }

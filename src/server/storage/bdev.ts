@@ -188,6 +188,13 @@ export class LocalBdevProvider implements BdevProvider {
     }
   }
 
+  /** The kernel block devices of an nvme-class config's PCI addresses, in order. */
+  async kernelDevices(cfg: BdevConfig): Promise<string[]> {
+    const out: string[] = [];
+    if (cfg.class === 'nvme') for (const pci of cfg.deviceList) out.push(await this.sysfs.resolveNvmePci(pci));
+    return out;
+  }
+
   async nvmeConf(cfg: BdevConfig, hostname: string, index: number): Promise<string> {
     if (cfg.class === 'file' && cfg.deviceList.length > 0) {
       const size = bdevFileSize(cfg.sizeGB);

@@ -137,4 +137,6 @@ export interface BdevProvider {
    * wrote the conf at instance start; existing files are left untouched.
    */
   nvmeConf(cfg: BdevConfig, hostname: string, index: number): Promise<string>;
+  /** The kernel block devices behind an nvme-class config's PCI addresses, in order (empty for other classes). */
+  kernelDevices(cfg: BdevConfig): Promise<string[]>;
 }

@@ -1,0 +1,136 @@
+/**
+ * An open container: its handle token for the I/O servers, objects, and the
+ * metadata operations (query, properties, attributes, snapshots, OIDs).
+ */
+import * as C from '../proto/mgmt/client_pb.js';
+import type { ContOpenResp } from '../proto/mgmt/client_pb.js';
+import { DaosError, DER } from '../daos/errors.js';
+import { generateOid, type Oid } from '../daos/oid.js';
+import { classByName, type ObjectClassId } from '../daos/oclass.js';
+import type { Pool } from './pool.js';
+import { DaosObject } from './object.js';
+import { KeyValue } from './kv.js';
+import { DaosArray } from './array.js';
+
+export interface ContInfo {
+  uuid: string;
+  label: string;
+  nsnapshots: number;
+  latestSnapshot: bigint;
+  hae: bigint;
+  nhandles: number;
+  props: { name: string; value: string; acl: string[] }[];
+}
+
+export class Container {
+  readonly uuid: string;
+  readonly label: string;
+  readonly handle: string;
+  readonly token: Buffer;
+  readonly capas: number;
+  private closed = false;
+
+  constructor(
+    readonly pool: Pool,
+    r: ContOpenResp,
+  ) {
+    this.uuid = r.uuid;
+    this.label = r.label;
+    this.handle = r.handle;
+    this.token = Buffer.from(r.token);
+    this.capas = r.capas;
+  }
+
+  get client() {
+    return this.pool.client;
+  }
+
+  get writable(): boolean {
+    return this.capas === 2;
+  }
+
+  private ref() {
+    if (this.closed) throw new DaosError(-DER.NO_HDL, `container ${this.label || this.uuid} is closed`);
+    return { pool: this.pool.uuid, handle: this.handle, cont: this.uuid };
+  }
+
+  /** An object ID with the class (name or ID) encoded in it. */
+  generateOid(cls: string | ObjectClassId, lo: bigint | number, hi32: bigint | number = 0n, features = 0): Oid {
+    const id = typeof cls === 'string' ? classByName(cls).id : cls;
+    return generateOid({ hi32, lo }, id, features);
+  }
+
+  object(oid: Oid): DaosObject {
+    this.ref();
+    return new DaosObject(this, oid);
+  }
+
+  kv(oid: Oid): KeyValue {
+    return new KeyValue(this.object(oid));
+  }
+
+  /** Create an array object (its cell and chunk sizes are stored in it). */
+  arrayCreate(oid: Oid, cellSize: number, chunkSize: number): Promise<DaosArray> {
+    return DaosArray.create(this, oid, cellSize, chunkSize);
+  }
+
+  arrayOpen(oid: Oid): Promise<DaosArray> {
+    return DaosArray.open(this, oid);
+  }
+
+  async query(): Promise<ContInfo> {
+    const r = await this.client.mgmt('ContQuery', C.ContHandleReqSchema, this.ref(), C.ContQueryRespSchema);
+    return {
+      uuid: r.uuid,
+      label: r.label,
+      nsnapshots: Number(r.nsnapshots),
+      latestSnapshot: r.latestSnapshot,
+      hae: r.hae,
+      nhandles: r.nhandles,
+      props: r.props.map((p) => ({ name: p.name, value: p.value, acl: p.acl })),
+    };
+  }
+
+  async getAttrs(names: string[] = []): Promise<Map<string, Buffer>> {
+    const r = await this.client.mgmt('ContGetAttr', C.AttrReqSchema, { ...this.ref(), names }, C.AttrRespSchema);
+    return new Map(r.attrs.map((a) => [a.name, Buffer.from(a.value)]));
+  }
+
+  async setAttrs(attrs: Map<string, Buffer> | Record<string, Buffer | string>): Promise<void> {
+    const list = [...(attrs instanceof Map ? attrs : Object.entries(attrs))].map(([name, v]) => ({ name, value: Buffer.isBuffer(v) ? v : Buffer.from(String(v)) }));
+    await this.client.mgmt('ContSetAttr', C.AttrReqSchema, { ...this.ref(), attrs: list }, C.AttrRespSchema);
+  }
+
+  async delAttrs(names: string[]): Promise<void> {
+    await this.client.mgmt('ContDelAttr', C.AttrReqSchema, { ...this.ref(), names }, C.AttrRespSchema);
+  }
+
+  /** Take a snapshot: an epoch after everything this client has written. */
+  async createSnapshot(name = ''): Promise<bigint> {
+    const r = await this.client.mgmt('ContCreateSnap', C.SnapReqSchema, { ...this.ref(), name }, C.SnapRespSchema);
+    return r.epoch;
+  }
+
+  async listSnapshots(): Promise<{ epoch: bigint; name: string }[]> {
+    const r = await this.client.mgmt('ContListSnaps', C.SnapReqSchema, this.ref(), C.SnapRespSchema);
+    return r.epochs.map((epoch, i) => ({ epoch, name: r.names[i] ?? '' }));
+  }
+
+  async destroySnapshot(which: { epoch?: bigint; name?: string }): Promise<bigint> {
+    const r = await this.client.mgmt('ContDestroySnap', C.SnapReqSchema, { ...this.ref(), epoch: which.epoch ?? 0n, name: which.name ?? '' }, C.SnapRespSchema);
+    return r.epoch;
+  }
+
+  /** Reserve `count` consecutive object-ID values; returns the first. */
+  async allocOids(count = 1n): Promise<bigint> {
+    const r = await this.client.mgmt('ContAllocOids', C.OidAllocReqSchema, { ...this.ref(), count: BigInt(count) }, C.OidAllocRespSchema);
+    return r.lo;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.client.mgmt('ContClose', C.ContHandleReqSchema, this.ref(), C.ContHandleReqSchema);
+    this.closed = true;
+    this.pool.forget(this);
+  }
+}
