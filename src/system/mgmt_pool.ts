@@ -251,6 +251,13 @@ export class PoolService {
     const scmPerTarget = Math.max(Math.ceil(req.scmPerRank / minTargets), MIN_SCM_PER_TARGET);
     let nvmePerTarget = 0;
     if (req.nvmePerRank > 0) {
+      // Block-device space goes to targets in whole 1 GiB clusters (the reference's rule): a share below one
+      // cluster is refused rather than silently rounded up to many times what was asked.
+      if (req.nvmePerRank / maxTargets < NVME_CLUSTER) {
+        throw new DaosError(-DER.INVAL, `an NVMe size of ${gib(req.nvmePerRank)} per rank gives each of the ${maxTargets} targets less than one 1 GiB cluster`, {
+          hint: `give -n 0 (no NVMe) or at least ${maxTargets}G (${maxTargets} targets x 1 GiB)`,
+        });
+      }
       nvmePerTarget = Math.ceil(req.nvmePerRank / maxTargets / NVME_CLUSTER) * NVME_CLUSTER;
     }
     const domains = new Map<string, { rank: number; targets: number }[]>();

@@ -7,7 +7,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { CommanderError } from 'commander';
 import { DaosError } from '../../daos/errors.js';
 import { parseSize, parseSizeV08, SizeParseError } from '../../lib/units/parse.js';
 import { formatBytes } from '../../lib/units/format.js';
@@ -19,8 +18,13 @@ import { jsonOut, parseRanks, type Ctx } from './ctx.js';
 
 const MAX_SVC_REPLICAS = 13;
 
-function usage(msg: string): CommanderError {
-  return new CommanderError(1, 'dmg.conflict', msg);
+/** A command-line mistake: dmg prints it as `ERROR: dmg: <message>` and exits 1. */
+export class DmgUsageError extends Error {
+  override name = 'DmgUsageError';
+}
+
+function usage(msg: string): DmgUsageError {
+  return new DmgUsageError(msg);
 }
 
 /**
@@ -40,7 +44,10 @@ export function parsePoolSize(s: string, what: 'scm' | 'nvme'): number {
   }
 }
 
-/** The v0.8 rendering of a size: auto binary unit, no decimals (`1GB`, `512MB`, `0B`). */
+/**
+ * The v0.8 rendering of a size: auto binary unit, no decimals (`1GB`, `512MB`,
+ * `0B`); sizes v0.8 could not take (`1.5G`) keep up to two decimals.
+ */
 export function sizeNoDecimals(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB', 'EB'];
   let u = 0;
@@ -49,7 +56,8 @@ export function sizeNoDecimals(n: number): string {
     v /= 1024;
     u++;
   }
-  return `${v.toFixed(0)}${units[u]}`;
+  const text = Number.isInteger(v) ? v.toFixed(0) : String(Number(v.toFixed(2)));
+  return `${text}${units[u]}`;
 }
 
 /** `user` → `user@`; a value that has an `@` is left as it is. */
