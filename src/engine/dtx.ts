@@ -77,13 +77,16 @@ export class DtxManager {
     q: P.ObjAddr & { replicas: P.ShardTarget[] },
     epoch: bigint,
     op: VosOp,
-    encodeFwd: (dtx: Buffer) => Buffer,
+    encodeFwd: (dtx: Buffer, shard: number) => Buffer,
     fwdOpcode: number,
     bulk: Buffer,
   ): Promise<void> {
     const dtx = newDtxId(this.rank() ?? 0, target, this.hlc.now());
-    const meta = encodeFwd(dtx);
-    const results = await Promise.allSettled([store.prepare(dtx, q.cont, epoch, op), ...q.replicas.map((r) => this.forward(pool, r, fwdOpcode, meta, bulk))]);
+    // Each replica gets the request for its own shard of the object.
+    const results = await Promise.allSettled([
+      store.prepare(dtx, q.cont, epoch, op),
+      ...q.replicas.map((r) => this.forward(pool, r, fwdOpcode, encodeFwd(dtx, r.shard), bulk)),
+    ]);
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length === 0) {
       await store.commit([dtx]);

@@ -175,9 +175,7 @@ export class ObjService {
       return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeEpoch(epoch) };
     }
     const op: VosOp = { kind: 'update', oid, dkey: Buffer.from(q.dkey), iods, data };
-    await this.d.dtx.leaderRun(pool, req.target, store, q, epoch, op, (dtx) =>
-      P.encodeUpdate({ ...q, epoch, dtx, replicas: [] }),
-    P.Op.TGT_UPDATE, req.bulk);
+    await this.d.dtx.leaderRun(pool, req.target, store, q, epoch, op, (dtx, shard) => P.encodeUpdate({ ...q, shard, epoch, dtx, replicas: [] }), P.Op.TGT_UPDATE, req.bulk);
     return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeEpoch(epoch) };
   }
 
@@ -206,7 +204,7 @@ export class ObjService {
       return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeEpoch(epoch) };
     }
     const fwdOp = q.kind === P.PunchKind.OBJECT ? P.Op.TGT_PUNCH : q.kind === P.PunchKind.DKEYS ? P.Op.TGT_PUNCH_DKEYS : P.Op.TGT_PUNCH_AKEYS;
-    await this.d.dtx.leaderRun(pool, req.target, store, q, epoch, op, (dtx) => P.encodePunch({ ...q, epoch, dtx, replicas: [] }), fwdOp, Buffer.alloc(0));
+    await this.d.dtx.leaderRun(pool, req.target, store, q, epoch, op, (dtx, shard) => P.encodePunch({ ...q, shard, epoch, dtx, replicas: [] }), fwdOp, Buffer.alloc(0));
     return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeEpoch(epoch) };
   }
 

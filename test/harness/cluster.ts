@@ -29,6 +29,10 @@ export interface ClusterOptions {
   extraConfig?: Record<string, unknown>;
   /** Mutual TLS everywhere: certificates made with daos_certgen and installed on every node. */
   secure?: boolean;
+  /** bdev_size of each instance's sparse bdev file (GB), default 1. */
+  bdevSizeGB?: number;
+  /** scm_size of each instance's tmpfs (GiB, root only), default 1. */
+  scmSizeGB?: number;
 }
 
 export interface ClusterNode {
@@ -163,10 +167,10 @@ export class Cluster {
         log_file: path.join(local, 'log', `daos_io_server_${i}.log`),
         scm_mount: path.join(local, 'scm', String(i)),
         scm_class: this.netns ? 'ram' : 'dir',
-        ...(this.netns ? { scm_size: 1 } : {}),
+        ...(this.netns ? { scm_size: this.opts.scmSizeGB ?? 1 } : {}),
         bdev_class: 'file',
         bdev_list: [path.join(local, 'bdev', `bdev${i}`)],
-        bdev_size: 1,
+        bdev_size: this.opts.bdevSizeGB ?? 1,
       });
     }
     return {
