@@ -203,6 +203,39 @@ test('bad client requests: clear errors', async () => {
   }
 });
 
+test('pool ACLs: dmg edits them, pool connect enforces them with the agent credential', async () => {
+  const aclFile = path.join(sys.dir, 'locked.acl');
+  fs.writeFileSync(aclFile, '# only alice\nA::alice@:rw\n');
+  const c = await sys.dmg(['pool', 'create', '-s', '64M', '--label', 'locked', '-u', 'alice@', '-g', 'staff@', '-a', aclFile]);
+  assert.equal(c.code, 0, c.stdout + c.stderr);
+  const g = await sys.dmg(['pool', 'get-acl', 'locked']);
+  assert.equal(g.code, 0, g.stderr);
+  assert.match(g.stdout, /^# Owner: alice@$/m);
+  assert.match(g.stdout, /^# Entries:\nA::alice@:rw$/m);
+  const daos = await connect();
+  try {
+    const e = await expectDer(daos.poolConnect('locked', 'r'), DER.NO_PERM);
+    assert.match(e.toString(), /may not connect/);
+    // Read access for everyone: read-only connect works, read-write still refused.
+    const u = await sys.dmg(['pool', 'update-acl', 'locked', '-e', 'A::EVERYONE@:r']);
+    assert.equal(u.code, 0, u.stdout + u.stderr);
+    assert.match(u.stdout, /^A::EVERYONE@:r$/m);
+    const ro = await daos.poolConnect('locked', 'r');
+    await ro.disconnect();
+    await expectDer(daos.poolConnect('locked', 'rw'), DER.NO_PERM);
+    const d = await sys.dmg(['pool', 'delete-acl', 'locked', '-p', 'EVERYONE@']);
+    assert.equal(d.code, 0, d.stdout + d.stderr);
+    await expectDer(daos.poolConnect('locked', 'r'), DER.NO_PERM);
+    const bad = await sys.dmg(['pool', 'update-acl', 'locked', '-e', 'A::bob:rw']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stdout + bad.stderr, /DER_INVAL/);
+  } finally {
+    daos.close();
+  }
+  const x = await sys.dmg(['pool', 'destroy', 'locked']);
+  assert.equal(x.code, 0, x.stdout + x.stderr);
+});
+
 test('a restart of daos_server keeps pools, containers and data', async () => {
   await agent?.stop('SIGTERM', 10_000);
   await restartServer();
