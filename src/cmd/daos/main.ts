@@ -22,7 +22,7 @@ import { DAOS_VERSION } from '../../version.js';
 
 type Holder = { get: () => Ctx; set: (g: GlobalOpts) => void };
 
-export function buildProgram(h: Holder, io: DaosIO): Command {
+export function buildProgram(h: Holder, io: DaosIO, writeErr: (s: string) => void = (s) => io.stderr.write(s)): Command {
   const program = new Command('daos')
     .description('Use DAOS from the shell: pools, containers, objects, KV objects and arrays, through daos_agent ($DAOS_AGENT_DRPC_DIR, default /var/run/daos_agent).')
     .usage('<resource> <command> [options]')
@@ -32,7 +32,7 @@ export function buildProgram(h: Holder, io: DaosIO): Command {
     .addOption(new Option('--svc <ranks>', 'pool service ranks (v0.8; accepted and ignored: the agent and the pool map know them)'))
     .addOption(new Option('--path <path>', 'unified namespace path (v0.8): not supported').hideHelp())
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr })
     .showHelpAfterError('(daos help <resource> lists the commands and options)')
     .hook('preAction', () => {
       const g = program.opts() as GlobalOpts & { path?: string };
@@ -77,7 +77,10 @@ export async function main(argv: string[] = process.argv.slice(2), io: DaosIO = 
       ctx = new Ctx(g, io, deps);
     },
   };
-  const program = buildProgram(holder, io);
+  // With -j, the parser's own complaints (unknown option, missing argument) go into the envelope.
+  const wantJson = argv.includes('-j') || argv.includes('--json');
+  let parserErr = '';
+  const program = buildProgram(holder, io, wantJson ? (s) => (parserErr += s) : undefined);
   try {
     if (argv.length === 0) {
       // As v0.8: no resource is a request for help, on stdout, exit 0.
@@ -87,8 +90,16 @@ export async function main(argv: string[] = process.argv.slice(2), io: DaosIO = 
     await program.parseAsync(normalizeArgv(argv, longOptionsOf(program)), { from: 'user' });
     return ctx?.exitCode ?? 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    const json = ctx?.json ?? (argv.includes('-j') || argv.includes('--json'));
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return 0;
+      if (wantJson) {
+        const message = parserErr.split('\n').filter((l) => l.startsWith('error:')).join('; ').replace(/^error: /, '') || e.message;
+        const error = { message, resolution: 'daos help <resource> [<command>] lists the commands and their options' };
+        io.stdout.write(JSON.stringify({ response: null, error, status: 2 }, null, 2) + '\n');
+      }
+      return 2;
+    }
+    const json = ctx?.json ?? wantJson;
     const { status, exit } = errorStatus(e);
     if (json) io.stdout.write(JSON.stringify({ response: null, error: errorJSON(e), status }, null, 2) + '\n');
     else io.stderr.write(errorText(e));
