@@ -8,7 +8,7 @@ import { noMore, parseOidArg, takeIds } from './args.js';
 import * as pretty from './pretty.js';
 import { printable } from './pretty.js';
 import { formatOid, oidHasFeature, OidFeature, type Oid } from '../../daos/oid.js';
-import { IodType, type DaosObject } from '../../client/object.js';
+import { compareU64Keys, IodType, type DaosObject } from '../../client/object.js';
 
 type Holder = { get: () => Ctx };
 
@@ -64,6 +64,8 @@ export function addObjCommands(program: Command, h: Holder): void {
     await doing(`listing the dkeys of ${formatOid(oid)} failed`, async () => {
       for await (const d of k.object(oid).dkeys()) keys.push(d);
     });
+    // Each group lists its own keys; present them in one order: numeric for u64 keys, else bytewise.
+    keys.sort((a, b) => (u64 && a.length === 8 && b.length === 8 ? compareU64Keys(a, b) : Buffer.compare(a, b)));
     c.emit({ oid: formatOid(oid), dkeys: keys.map((d) => keyText(d, u64)) }, () => keys.map((d) => `${keyText(d, u64)}\n`).join(''));
   });
 
@@ -89,7 +91,10 @@ async function dumpObject(obj: DaosObject, oid: Oid): Promise<{ dkey: string; ak
   const du64 = oidHasFeature(oid, OidFeature.DKEY_UINT64);
   const au64 = oidHasFeature(oid, OidFeature.AKEY_UINT64);
   const out: { dkey: string; akeys: AkeyDump[] }[] = [];
-  for await (const d of obj.dkeys()) {
+  const dkeys: Buffer[] = [];
+  for await (const d of obj.dkeys()) dkeys.push(d);
+  dkeys.sort((a, b) => (du64 && a.length === 8 && b.length === 8 ? compareU64Keys(a, b) : Buffer.compare(a, b)));
+  for (const d of dkeys) {
     const akeys: AkeyDump[] = [];
     let anchor: Buffer = Buffer.alloc(0);
     for (let i = 0; i < 100_000; i++) {
