@@ -53,7 +53,9 @@ export function addKvCommands(program: Command, h: Holder): void {
       const p = await c.pool(poolId, 'rw');
       const k = await c.cont(p, contId!, 'rw');
       const oid = oid0 ?? generateOid({ lo: await doing('failed to allocate an object ID', () => k.allocOids(1n)) }, cls!.id);
-      await doing(`failed to put key ${key} into object ${formatOid(oid)}`, () => k.kv(oid).put(key, value));
+      await doing(`failed to put key ${key} into object ${formatOid(oid)}`, () => k.kv(oid).put(key, value), {
+        [-2013]: 'a KV value travels in one message and must fit its limit: store large files as arrays (daos array import)',
+      });
       c.emit({ oid: formatOid(oid), key, size: value.length }, `oid: ${formatOid(oid)}\nput key ${key}: ${value.length} bytes\n`);
     });
 
