@@ -185,7 +185,11 @@ const expandCases: Record<string, { input: string; want: string[] }> = {
     input: '10.5.1.[10-15]:10001,10.5.1.42:10001',
     want: [...seq('10.5.1.', 10, 15, ':10001'), '10.5.1.42:10001'],
   },
-  '#45 only the first bracket is a range': { input: 'x[1-2]y[3-4]', want: ['x1y[3-4]', 'x2y[3-4]'] },
+  // NB: #45 kept only the first bracket ('x1y[3-4]'); several brackets now expand as their product.
+  '#45 several brackets: cartesian product': { input: 'x[1-2]y[3-4]', want: ['x1y3', 'x1y4', 'x2y3', 'x2y4'] },
+  'rack and node brackets': { input: 'rack[1-2]node[1-2]', want: ['rack1node1', 'rack1node2', 'rack2node1', 'rack2node2'] },
+  'three brackets with a port': { input: 'r[1-2]c[1-2]n[1-2]:10001', want: ['r1c1n1', 'r1c1n2', 'r1c2n1', 'r1c2n2', 'r2c1n1', 'r2c1n2', 'r2c2n1', 'r2c2n2'].map((h) => `${h}:10001`) },
+  'suffix after the range': { input: 'node[1-3]-ib', want: ['node1-ib', 'node2-ib', 'node3-ib'] },
   'empty': { input: '', want: [] },
 };
 
@@ -201,7 +205,23 @@ test('expand keeps list order and duplicates for a list', () => {
   assert.equal(createHostList('b[2-3],a1,b2').count, 4);
 });
 
+// Names with a suffix after the number compress back (the output of dmg names hosts one by one).
+const suffixCompress: Record<string, { input: string; set: string }> = {
+  'node<n>-ib': { input: 'node1-ib,node2-ib,node3-ib', set: 'node[1-3]-ib' },
+  'with ports': { input: 'node1-ib:10001,node2-ib:10001,node4-ib:10001', set: 'node[1-2,4]-ib:10001' },
+  'hyphenated prefix and suffix': { input: 'wolf-71-ib,wolf-72-ib', set: 'wolf-[71-72]-ib' },
+  'expanded product (first number is the range)': { input: expandHosts('rack[1-2]node[1-3]').join(','), set: 'rack[1-2]node1,rack[1-2]node2,rack[1-2]node3' },
+};
+for (const [name, tc] of Object.entries(suffixCompress)) {
+  test(`compress names with a suffix: ${name}`, () => {
+    assert.equal(compressHosts(tc.input), tc.set);
+    assert.deepEqual(expandHosts(tc.set), expandHosts(tc.input), 'the compressed form expands to the same hosts');
+  });
+}
+
 const errorCases: Record<string, { input: string; message: string }> = {
+  'several brackets: too many hosts in all': { input: 'r[1-200]n[1-100]', message: 'invalid range "r[1-200]n[1-100]" (> 16384 hosts)' },
+  'several brackets: a bad inner range': { input: 'r[1-2]n[3-1]', message: 'invalid range "3-1" (1 < 3)' },
   '#11 reversed range': { input: 'node[5-4]', message: 'invalid range "5-4" (4 < 5)' },
   '#12 letters': { input: 'node[a-b]', message: 'invalid range "a-b" ("a" is not uint)' },
   '#12 letter high end': { input: 'node[0-b]', message: 'invalid range "0-b" ("b" is not uint)' },

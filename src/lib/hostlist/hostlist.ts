@@ -54,6 +54,9 @@ const SEPARATORS = new Set([',', ' ', '\t', '\n', '\r']);
 const DASHED_HOST = /^([a-zA-Z0-9-]+-)(\d+)?(.*)$/s;
 const PLAIN_HOST = /^([a-zA-Z]+)(\d+)?(.*)$/s;
 const IPV4_HOST = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.)(\d{1,3})((?::\d+)?)$/;
+// A hyphenated name with a suffix after its number (`node1-ib`, `wolf-71-ib:10001`): the last digits
+// that follow a letter or hyphen and precede a hyphen-led suffix without digits (ports aside).
+const LAST_NUMBER_HOST = /^([a-zA-Z][a-zA-Z0-9-]*?[a-zA-Z-])(\d+)(-[^\d:]*(?::\d+)?)$/s;
 
 const RANGES = Symbol('ranges');
 
@@ -134,10 +137,14 @@ function parseBracketRange(r: string): { lo: number; hi: number; width: number }
   return { lo, hi, width: loText.length };
 }
 
-/** Parses a name without brackets into a one-host range, or a literal when it has no number. */
+/**
+ * Parses a name without brackets into a one-host range, or a literal when it has no number.
+ * NB: when the hyphenated pattern finds no number (`node1-ib`, `wolf-71-ib`), the last run of digits
+ * that follows a letter or hyphen is the number, so `node[1-3]-ib` expanded compresses back.
+ */
 function parseHost(tok: string): HostRange {
-  const m =
-    (tok.includes('-') ? DASHED_HOST.exec(tok) : null) ?? PLAIN_HOST.exec(tok) ?? IPV4_HOST.exec(tok);
+  let m = (tok.includes('-') ? DASHED_HOST.exec(tok) : null) ?? PLAIN_HOST.exec(tok) ?? IPV4_HOST.exec(tok);
+  if (m !== null && m[2] === undefined && tok.includes('-')) m = LAST_NUMBER_HOST.exec(tok) ?? m;
   if (m === null) throw new HostListError(`invalid hostname ${quote(tok)}`);
   const [, prefix = '', digits, suffix = ''] = m;
   if (digits === undefined) return { prefix: tok, suffix: '', lo: 0, hi: 0, width: 0, numeric: false };
@@ -147,8 +154,10 @@ function parseHost(tok: string): HostRange {
 }
 
 /**
- * Parses one entry: `prefix[ranges]suffix` or a plain name. Only the first bracket pair is a range;
- * anything after its `]` is a literal suffix (`x[1-2]y[3-4]` → `x1y[3-4]`, `x2y[3-4]`).
+ * Parses one entry: `prefix[ranges]suffix` or a plain name. Several bracket pairs expand as their
+ * cartesian product, as Slurm does: `rack[1-2]node[1-2]` → `rack1node[1-2]`, `rack2node[1-2]`.
+ * NB: the original took only the first pair and sent `rack1node[1-2]` to the name resolver as it
+ * was; the product is bounded like one range (at most MAX_RANGE_SPAN + 1 hosts in all).
  */
 function parseToken(tok: string): HostRange[] {
   const open = tok.indexOf('[');
@@ -159,10 +168,22 @@ function parseToken(tok: string): HostRange[] {
   if (open === 0) throw new HostListError(`invalid range: ${quote(tok)}`);
   const prefix = tok.slice(0, open);
   const suffix = tok.slice(close + 1);
-  return tok
+  const ranges = tok
     .slice(open + 1, close)
     .split(',')
     .map((r) => ({ prefix, suffix, ...parseBracketRange(r), numeric: true }));
+  if (!suffix.includes('[')) return ranges;
+  // More brackets: fix this pair's numbers one by one and parse the rest of the name.
+  let outer = 0;
+  for (const r of ranges) outer += size(r);
+  let inner = 0;
+  for (const r of parseToken(hostAt(ranges[0]!, 0))) inner += size(r);
+  if (outer * inner > MAX_RANGE_SPAN + 1) throw new HostListError(`invalid range ${quote(tok)} (> ${MAX_RANGE_SPAN} hosts)`);
+  const out: HostRange[] = [];
+  for (const r of ranges) {
+    for (let i = 0; i < size(r); i++) out.push(...parseToken(hostAt(r, i)));
+  }
+  return out;
 }
 
 function parseSpec(spec: HostSpec): HostRange[] {
