@@ -34,10 +34,19 @@ function parseUnit(file: string): Record<string, Record<string, string[]>> {
   return out;
 }
 
-for (const [unit, prog, rundir] of [
-  ['daos_server.service', 'daos_server', 'daos_server'],
-  ['daos_agent.service', 'daos_agent', 'daos_agent'],
+for (const [unit, prog, rundir, alias] of [
+  ['daos_server.service', 'daos_server', 'daos_server', 'daos-server.service'],
+  ['daos_agent.service', 'daos_agent', 'daos_agent', 'daos-agent.service'],
 ] as const) {
+  test(`${unit} answers to the deployment guide's name and points at no missing documentation`, () => {
+    const u = parseUnit(path.join(UNITS, unit));
+    assert.deepEqual(u.Install.Alias, [alias], `the guide runs systemctl start|status ${alias.replace('.service', '')}`);
+    // A file: URI would name a path that depends on npm's install prefix (and /usr/share/doc/daos does not exist).
+    for (const d of u.Unit.Documentation ?? []) {
+      for (const uri of d.split(/\s+/)) assert.doesNotMatch(uri, /^file:/, `${unit}: Documentation=${uri}`);
+    }
+  });
+
   test(`${unit} is well formed and names an installed program`, () => {
     const u = parseUnit(path.join(UNITS, unit));
     const exec = u.Service.ExecStart[0].split(/\s+/);
