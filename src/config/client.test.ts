@@ -44,6 +44,7 @@ const defaults: Record<ClientProgram, ClientConfig> = {
     accessPoints: ['localhost:10001'],
     port: 10001,
     hostlist: ['localhost:10001'],
+    hostlistGiven: false,
     runtimeDir: '/var/run/daos_agent',
     logFile: '/tmp/daos_agent.log',
     transport: {
@@ -61,6 +62,7 @@ const defaults: Record<ClientProgram, ClientConfig> = {
     accessPoints: ['localhost:10001'],
     port: 10001,
     hostlist: ['localhost:10001'],
+    hostlistGiven: false,
     runtimeDir: '/var/run/daos_agent',
     logFile: '/tmp/daos_agent.log',
     transport: {
@@ -116,6 +118,14 @@ for (const [name, tc] of Object.entries(explicitMissing)) {
     assert.ok(f.resolution.includes(path.join(EXAMPLES_DIR, tc.template)));
   });
 }
+
+test('dmg: without hostlist or access_points the defaults follow the config port', () => {
+  const cfg = parseClientConfig('port: 10011\n', '/etc/daos/c.yml', 'dmg');
+  validateClientConfig(cfg, 'dmg');
+  assert.deepEqual([cfg.hostlist, cfg.accessPoints, cfg.hostlistGiven], [['localhost:10011'], ['localhost:10011'], false]);
+  const given = parseClientConfig('port: 10011\nhostlist: [node1]\n', '/etc/daos/c.yml', 'dmg');
+  assert.deepEqual([given.hostlist, given.hostlistGiven], [['node1'], true]);
+});
 
 test('daos_agent: a missing default file is not fatal', () => {
   const dir = tmpDir();

@@ -62,15 +62,18 @@ export function defaultClientTransport(prog: ClientProgram): TransportConfig {
   };
 }
 
-/** The config used when no file is found. */
-export function defaultClientConfig(prog: ClientProgram): ClientConfig {
-  const port = SERVER_DEFAULTS.port;
+/**
+ * The config used when no file is found. NB: the default host list and
+ * access point follow `port` (v0.8 kept localhost:10001 whatever the port).
+ */
+export function defaultClientConfig(prog: ClientProgram, port: number = SERVER_DEFAULTS.port): ClientConfig {
   return {
     path: '',
     name: SERVER_DEFAULTS.name,
     accessPoints: [`localhost:${port}`],
     port,
     hostlist: [`localhost:${port}`],
+    hostlistGiven: false,
     runtimeDir: '/var/run/daos_agent',
     logFile: '/tmp/daos_agent.log',
     transport: defaultClientTransport(prog),
@@ -84,15 +87,18 @@ export function parseClientConfig(text: string, file: string, prog: ClientProgra
   const { located, value } = parseYaml(text, abs, problems);
   const raw = checkSchema(located, value, clientFileSchema, clientKnownKeys, problems);
   throwProblems(abs, problems.faults());
-  const d = defaultClientConfig(prog);
   const r = raw!;
+  const port = r.port ?? SERVER_DEFAULTS.port;
+  // An invalid port is refused by validation, once, for 'port': the defaults keep a valid one.
+  const d = defaultClientConfig(prog, port >= 1 && port <= 65535 ? port : SERVER_DEFAULTS.port);
   const t = r.transport_config ?? {};
   return {
     path: abs,
     name: r.name ?? d.name,
     accessPoints: r.access_points ?? d.accessPoints,
-    port: r.port ?? d.port,
+    port,
     hostlist: r.hostlist ?? d.hostlist,
+    hostlistGiven: r.hostlist != null,
     runtimeDir: r.runtime_dir ?? d.runtimeDir,
     logFile: r.log_file ?? d.logFile,
     transport: {

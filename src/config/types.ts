@@ -122,6 +122,8 @@ export interface ClientConfig {
   accessPoints: string[];
   port: number;
   hostlist: string[];
+  /** Whether the file sets 'hostlist' (dmg: else the system and pool commands go to 'access_points'). */
+  hostlistGiven: boolean;
   runtimeDir: string;
   logFile: string;
   transport: TransportConfig;

@@ -92,8 +92,26 @@ export class Ctx {
     return new GrpcInvoker(t);
   }
 
-  /** The hosts to talk to: -l / --host-file, else the config's hostlist, as sorted host:port strings. */
+  /**
+   * The servers of a per-host command (storage, network): -l / --host-file,
+   * else the config's hostlist (default localhost:<port>), as sorted
+   * host:port strings.
+   */
+  serverHosts(): string[] {
+    return this.resolveHosts(this.flagSpecs() ?? this.cfg.hostlist);
+  }
+
+  /**
+   * Where the system and pool commands go (one server that answers, which
+   * forwards to the management service): -l / --host-file, else the config's
+   * hostlist when it sets one, else its access_points.
+   */
   hosts(): string[] {
+    return this.resolveHosts(this.flagSpecs() ?? (this.cfg.hostlistGiven ? this.cfg.hostlist : this.cfg.accessPoints));
+  }
+
+  /** The host lists given with -l and --host-file, or undefined when neither was. */
+  private flagSpecs(): string[] | undefined {
     const specs: string[] = [];
     if (this.g.hostList) specs.push(this.g.hostList);
     if (this.g.hostFile) {
@@ -105,7 +123,10 @@ export class Ctx {
       }
       specs.push(...text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean));
     }
-    if (specs.length === 0) specs.push(...this.cfg.hostlist);
+    return this.g.hostList !== undefined || this.g.hostFile !== undefined ? specs : undefined;
+  }
+
+  private resolveHosts(specs: string[]): string[] {
     const out = new Set<string>();
     for (const spec of specs) {
       try {

@@ -236,3 +236,100 @@ test('version needs no config, certificates or servers', async () => {
   assert.equal(r.code, 0);
   assert.match(r.out, /^dmg version \d+\.\d+\.\d+\n$/);
 });
+
+test('storage prepare --scm-only prints the reboot notice once (first run and --reset)', async () => {
+  const notice = 'A reboot is required to process new memory allocation goals.';
+  for (const [args, info] of [
+    [[], notice],
+    [['--reset'], `Removing namespace namespace0.0...\n${notice}`],
+  ] as const) {
+    const host = { ctl: { storagePrepare: () => ({ scm: { state: { info }, rebootRequired: true } }) } };
+    const r = await dmg(['-i', '-l', 'node1', 'storage', 'prepare', '--scm-only', '--force', ...args], { 'node1:10001': host });
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out.split(notice).length - 1, 1, r.out);
+  }
+});
+
+test('system query -r with ranks the system lacks fails in JSON mode too', async () => {
+  const host = { ctl: { systemQuery: () => ({ members: [{ rank: 0, uuid: 'u', addr: 'a:1', state: 'Joined' }], absentRanks: [1, 2] }) } };
+  const text = await dmg(['-i', '-l', 'node1', 'system', 'query', '-r', '0-2'], { 'node1:10001': host });
+  assert.equal(text.code, 1);
+  assert.match(text.err, /no such rank\(s\) in the system: 1-2/);
+  const j = await dmg(['-i', '-j', '-l', 'node1', 'system', 'query', '-r', '0-2'], { 'node1:10001': host });
+  assert.equal(j.code, 1);
+  const doc = JSON.parse(j.out);
+  assert.equal(doc.status, 1);
+  assert.match(doc.error.message, /no such rank\(s\) in the system: 1-2/);
+  assert.deepEqual(doc.response.absent_ranks, [1, 2]);
+});
+
+test('dmg without a command prints the help and fails, as daos_server does', async () => {
+  const r = await dmg([], {});
+  assert.equal(r.code, 1);
+  assert.match(r.err, /Usage: dmg/);
+  assert.match(r.err, /a command is required/);
+  assert.equal(r.out, '');
+});
+
+test('dmg --help names the config files it really searches, in order', async () => {
+  const { dmgConfigSearchPaths } = await import('../../config/client.js');
+  const r = await dmg(['--help'], {});
+  assert.equal(r.code, 0);
+  const help = r.out.replace(/\s+/g, ' ');
+  const paths = dmgConfigSearchPaths('~');
+  assert.deepEqual(paths, ['~/.daos_control.yml', '/etc/daos/daos_control.yml', '/etc/daos/daos.yml']);
+  assert.ok(help.includes(paths.join(', ')), help);
+});
+
+test('storage format on a server without I/O server instances says there is nothing to format', async () => {
+  const host = { ctl: { storageFormat: () => [{ mrets: [], crets: [] }] } };
+  const r = await dmg(['-i', '-l', 'node1', 'storage', 'format'], { 'node1:10001': host });
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /node1: nothing to format: its daos_server\.yml lists no I\/O server instances/);
+});
+
+/** dmg with a daos_control.yml: where each kind of command goes. */
+async function dmgWithConfig(yaml: string, argv: string[], hosts: Record<string, MockHost>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmg-cfg-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'ctl.yml'), yaml);
+    return await dmg(['-o', path.join(dir, 'ctl.yml'), '-i', ...argv], hosts);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the config port moves the default host; system and pool commands go to access_points unless hostlist or -l is given', async () => {
+  const both: MockHost = { ctl: { storageScan: () => ({}), systemQuery: () => ({ members: [] }) } };
+  const hosts = { 'localhost:10011': both, 'ap1:10011': both, 'ap2:10002': both, 'h1:10011': both, 'cli:10011': both };
+  const cases: Record<string, { yaml: string; argv: string[]; want: string }> = {
+    'per-host command, no hostlist: localhost with the config port': { yaml: 'port: 10011\n', argv: ['storage', 'scan'], want: 'localhost:10011 storageScan' },
+    'system command, no hostlist, no access_points: localhost with the config port': { yaml: 'port: 10011\n', argv: ['system', 'query'], want: 'localhost:10011 systemQuery' },
+    'system command, access_points only': { yaml: 'port: 10011\naccess_points: [ap1]\n', argv: ['system', 'query'], want: 'ap1:10011 systemQuery' },
+    'access point with its own port': { yaml: 'port: 10011\naccess_points: ["ap2:10002"]\n', argv: ['system', 'query'], want: 'ap2:10002 systemQuery' },
+    'hostlist wins over access_points': { yaml: 'port: 10011\naccess_points: [ap1]\nhostlist: [h1]\n', argv: ['system', 'query'], want: 'h1:10011 systemQuery' },
+    '-l wins over both': { yaml: 'port: 10011\naccess_points: [ap1]\nhostlist: [h1]\n', argv: ['-l', 'cli', 'system', 'query'], want: 'cli:10011 systemQuery' },
+    'per-host commands ignore access_points': { yaml: 'port: 10011\naccess_points: [ap1]\nhostlist: [h1]\n', argv: ['storage', 'scan'], want: 'h1:10011 storageScan' },
+  };
+  for (const [name, tc] of Object.entries(cases)) {
+    const r = await dmgWithConfig(tc.yaml, tc.argv, hosts);
+    assert.equal(r.code, 0, `${name}: ${r.err}`);
+    assert.deepEqual(r.calls.map((c) => `${c.host} ${c.method}`), [tc.want], name);
+  }
+});
+
+test('a fault answered by a host is shown by its description, not its code', async () => {
+  const { Fault } = await import('../../fault/fault.js');
+  const running = new Fault({ domain: 'server', code: 611, description: 'cannot format storage with running I/O server instances', resolution: 'stop them first' });
+  const host = {
+    ctl: {
+      storageFormat: () => {
+        throw running;
+      },
+    },
+  };
+  const r = await dmg(['-i', '-l', 'node[1-2]', 'storage', 'format'], { 'node1:10001': host, 'node2:10001': host });
+  assert.equal(r.code, 1);
+  assert.match(r.out, /node\[1-2\]: cannot format storage with running I\/O server instances/);
+  assert.doesNotMatch(r.out, /: 611/);
+});

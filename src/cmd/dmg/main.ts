@@ -13,6 +13,8 @@ import { storageFormat, storagePrepare, storageScan } from '../../lib/control/st
 import { networkList, networkScan } from '../../lib/control/network.js';
 import { leaderQuery, systemQuery, systemStart, systemStop } from '../../lib/control/system.js';
 import { controlFaults } from '../../lib/control/faults.js';
+import { dmgConfigSearchPaths } from '../../config/client.js';
+import { systemFaults } from '../../system/faults.js';
 import { HostGroups, createHostSet } from '../../lib/hostlist/index.js';
 import { createRankSet } from '../../lib/ranklist/index.js';
 import { Fault, errorMessage } from '../../fault/fault.js';
@@ -36,7 +38,7 @@ async function perHost<T>(
   render: (ok: HostResult<T>[], all: HostResult<T>[]) => string,
   extraFailed: (all: HostResult<T>[]) => boolean = () => false,
 ): Promise<void> {
-  const hosts = ctx.hosts();
+  const hosts = ctx.serverHosts();
   ctx.debug(`hosts: ${hosts.join(' ')}`);
   const probe = await ctx.invoker.probe(hosts, 5000);
   if (!ctx.json) ctx.io.out(pretty.renderConnections(probe));
@@ -78,7 +80,7 @@ export function buildProgram(ctx: { get: () => Ctx; set: (g: GlobalOpts) => void
     .option('-l, --host-list <hosts>', 'hosts to send requests to, e.g. node[1-3] or node1:10001,node2 (overrides hostlist in the config)')
     .option('--host-file <file>', 'file with one host list per line (# comments allowed)')
     .option('-i, --insecure', 'plaintext connections: no certificates (the servers must run with allow_insecure)')
-    .option('-o, --config-path <file>', 'dmg config file (default: ~/.daos_control.yml, /etc/daos/daos_control.yml)')
+    .option('-o, --config-path <file>', `dmg config file (default: the first that exists of ${dmgConfigSearchPaths('~').join(', ')}; else built-in defaults)`)
     .option('-j, --json', 'print the result as one JSON document {response, error, status}')
     .option('-d, --debug', 'debug output')
     .option('--allow-proxy', 'keep http_proxy and friends in the environment')
@@ -125,7 +127,7 @@ export function buildProgram(ctx: { get: () => Ctx; set: (g: GlobalOpts) => void
     .option('-f, --force', 'do not ask for confirmation')
     .action(async (o: { pciWhitelist?: string; hugepages: string; targetUser?: string; nvmeOnly?: boolean; scmOnly?: boolean; reset?: boolean; force?: boolean }) => {
       const c = ctx.get();
-      if (o.nvmeOnly && o.scmOnly) throw new CommanderError(1, 'dmg.conflict', 'nvme-only and scm-only options should not be set together');
+      if (o.nvmeOnly && o.scmOnly) throw controlFaults.prepareOnlyConflict();
       const doScm = !o.nvmeOnly;
       const doNvme = !o.scmOnly;
       if (doScm && !o.force) {
@@ -173,15 +175,15 @@ export function buildProgram(ctx: { get: () => Ctx; set: (g: GlobalOpts) => void
   const query = async (o: { ranks?: string; verbose?: boolean }) => {
     const c = ctx.get();
     const r = await systemQuery(c.invoker, { hosts: c.hosts(), ranks: parseRanks(o.ranks) });
+    // Ranks asked for with -r that the system does not have fail the command, in both modes.
+    const absent = r.absentRanks.length ? systemFaults.unknownRanks(createRankSet(r.absentRanks.join(',')).toString()) : undefined;
+    if (absent) c.exitCode = 1;
     if (c.json) {
-      jsonOut(c, { members: r.members, absent_ranks: r.absentRanks, map_version: r.mapVersion }, null, 0);
+      jsonOut(c, { members: r.members, absent_ranks: r.absentRanks, map_version: r.mapVersion }, absent ?? null, absent ? 1 : 0);
       return;
     }
     c.io.out(pretty.renderSystemQuery(r.members, o.verbose === true));
-    if (r.absentRanks.length) {
-      c.io.err(`ERROR: no such rank(s) in the system: ${createRankSet(r.absentRanks.join(',')).toString()}\n`);
-      c.exitCode = 1;
-    }
+    if (absent) c.io.err(`ERROR: ${absent.description}\n`);
   };
   system
     .command('query')
@@ -274,12 +276,17 @@ export async function main(
   program.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   if (!argv.includes('--allow-proxy')) scrubProxy();
   try {
+    if (argv.length === 0) {
+      // As daos_server: help on stderr and a failure status, so a script missing its command notices.
+      program.outputHelp({ error: true });
+      io.err('ERROR: dmg: a command is required (storage, network, system, pool, version)\n');
+      return 1;
+    }
     await program.parseAsync(argv, { from: 'user' });
     return ctx?.exitCode ?? 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (e.code === 'dmg.conflict') io.err(`ERROR: dmg: ${e.message}\n`);
       return e.exitCode || 1;
     }
     if (ctx?.json) {

@@ -132,6 +132,11 @@ export function renderFormat(results: HostResult<HostFormat>[], verbose: boolean
       continue;
     }
     const f = r.value!;
+    if (f.scm.length === 0 && f.nvme.length === 0) {
+      // A server always reports its SCM per instance: none means its config lists no I/O server instances.
+      plain.add(host, "nothing to format: its daos_server.yml lists no I/O server instances (add entries under 'servers:' and restart daos_server)");
+      continue;
+    }
     const failed = [...f.scm, ...f.nvme].some((d) => !d.ok);
     if (!failed && !verbose) {
       plain.add(host, 'storage format ok');
@@ -153,6 +158,8 @@ export function formatFailed(results: HostResult<HostFormat>[]): boolean {
 
 // ---- storage prepare --------------------------------------------------------------
 
+const REBOOT_REQUIRED = 'A reboot is required to process new memory allocation goals.';
+
 export function renderPrepare(results: HostResult<HostPrepare>[]): string {
   const g = new HostGroups();
   for (const r of results) {
@@ -162,13 +169,19 @@ export function renderPrepare(results: HostResult<HostPrepare>[]): string {
     }
     const p = r.value!;
     let text = '';
-    if (p.nvme) text += p.nvme.ok ? 'NVMe: prepared\n' : `NVMe: ${p.nvme.error}${p.nvme.info ? `\n  ${p.nvme.info}` : ''}\n`;
+    if (p.nvme) {
+      if (!p.nvme.ok) text += `NVMe: ${p.nvme.error}${p.nvme.info ? `\n  ${p.nvme.info}` : ''}\n`;
+      else text += p.nvme.info ? p.nvme.info.split('\n').map((l) => `NVMe: ${l}\n`).join('') : 'NVMe: prepared\n';
+    }
     if (p.scm) {
       if (!p.scm.ok) text += `SCM: ${p.scm.error}${p.scm.info ? `\n  ${p.scm.info}` : ''}\n`;
       else {
-        if (p.scm.info) text += p.scm.info.split('\n').map((l) => `SCM: ${l}\n`).join('');
-        if (p.scm.rebootRequired) text += 'SCM: A reboot is required to process new memory allocation goals.\n';
-        else if (p.scm.namespaces.length)
+        const lines = p.scm.info ? p.scm.info.split('\n') : [];
+        text += lines.map((l) => `SCM: ${l}\n`).join('');
+        // NB: the server's messages usually carry the reboot notice already; print it once.
+        if (p.scm.rebootRequired) {
+          if (!lines.includes(REBOOT_REQUIRED)) text += `SCM: ${REBOOT_REQUIRED}\n`;
+        } else if (p.scm.namespaces.length)
           text += `SCM: persistent memory kernel devices: ${p.scm.namespaces.map((n) => `${n.blockDevice} (${n.name}, numa ${n.numaNode}, ${formatBytes(n.size)})`).join(', ')}\n`;
       }
     }

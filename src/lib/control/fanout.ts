@@ -2,9 +2,9 @@
  * Sending one request to many hosts in parallel, each with a deadline, and
  * collecting per-host results or errors.
  */
-import { errorMessage } from '../../fault/fault.js';
-import { describeTlsError } from '../../security/transport.js';
+import { Fault, errorMessage } from '../../fault/fault.js';
 import type { ControlConn, Invoker } from './invoker.js';
+import { GrpcCallError, describeCallError } from '../grpc/service.js';
 
 export interface HostResult<T> {
   host: string;
@@ -57,14 +57,13 @@ export async function fanout<T>(
   );
 }
 
-/** Human text of a transport-level gRPC error (status 14 UNAVAILABLE etc.). */
+/** Human text of a gRPC error for a per-host line (`<host>: <text>`): the host is named by the caller. */
 export function describeRpcError(e: Error): string {
-  const code = (e as { code?: number }).code;
-  const details = (e as { details?: string }).details;
-  const tlsWhy = details ? describeTlsError(details) : undefined;
-  if (tlsWhy) return `TLS handshake failed: ${tlsWhy}`;
-  if (code === 14) return `unable to reach daos_server: ${details || 'unavailable'}`;
-  if (code === 4) return 'no answer before the deadline';
-  if (code === 12) return 'the server does not know this request (is it an older version?)';
-  return details || e.message;
+  if (e instanceof Fault) return e.description;
+  const g = e instanceof GrpcCallError ? e : describeCallError(e, '');
+  if (g) {
+    if (g.code === 14) return g.reason.startsWith('TLS handshake failed') ? g.reason : `unable to reach daos_server: ${g.reason}`;
+    return g.reason;
+  }
+  return e.message;
 }

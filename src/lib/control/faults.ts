@@ -60,4 +60,12 @@ export const controlFaults = {
     () => 'give ranks as a list or ranges, e.g. 0,2-4',
     ['1,x', 'unexpected alphabetic character(s)'],
   ),
+  prepareOnlyConflict: defineFault(
+    Domain.client,
+    c + 8,
+    'ClientPrepareOnlyConflict',
+    () => 'nvme-only and scm-only options should not be set together',
+    () => 'give at most one of -n/--nvme-only and -s/--scm-only (neither prepares both)',
+    [],
+  ),
 };

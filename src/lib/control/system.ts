@@ -7,6 +7,7 @@ import type { Invoker, ControlConn } from './invoker.js';
 import type { RankActionResult, SystemMemberInfo } from './types.js';
 import { errorMessage, Fault } from '../../fault/fault.js';
 import { controlFaults } from './faults.js';
+import { transportFailure } from '../grpc/service.js';
 
 export interface SystemRequest {
   hosts: string[];
@@ -43,7 +44,8 @@ export async function firstAnswer<T>(
       return { host, value };
     } catch (e) {
       if (e instanceof Fault) throw e;
-      errors.push(`${host}: ${errorMessage(e)}`);
+      // NB: plain words ("connection refused"), never grpc-js's status text.
+      errors.push(`${host}: ${transportFailure(e) ?? errorMessage(e)}`);
     }
   }
   throw controlFaults.noServerAnswered(errors.join('; '));

@@ -11,6 +11,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, DescService, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { Fault, errorMessage } from '../../fault/fault.js';
+import { describeTlsError } from '../../security/transport.js';
 
 // grpc-js prints its own errors on stderr ("E No address added..."); our
 // callers report failures themselves, with a resolution.
@@ -156,8 +157,90 @@ export function implement<S extends GenService<GenServiceMethods>>(
   return out;
 }
 
-/** Rebuild the fault carried by a gRPC error, or describe the transport error. */
-export function fromServiceError(e: unknown): Error {
+/**
+ * A gRPC call that failed below the application: no connection, no answer in
+ * time, or an error the server sent as plain text. `message` is written for
+ * a person (`cannot connect to node1:10001: connection refused`); `code` and
+ * `details` keep grpc-js's status and text for code that needs them.
+ * NB: grpc-js's own text ("14 UNAVAILABLE: No connection established. Last
+ * error: ... Resolution note:") never reaches an administrator.
+ */
+export class GrpcCallError extends Error {
+  readonly code: number;
+  readonly details: string;
+  readonly address: string;
+  /** The plain reason without the address, e.g. `connection refused`. */
+  readonly reason: string;
+  /** True when the server was not reached or did not answer (as opposed to answering with an error). */
+  readonly transport: boolean;
+
+  constructor(init: { code: number; details: string; address: string; reason: string; transport: boolean; message: string; cause?: unknown }) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = 'GrpcCallError';
+    this.code = init.code;
+    this.details = init.details;
+    this.address = init.address;
+    this.reason = init.reason;
+    this.transport = init.transport;
+  }
+}
+
+/** Why a connection failed, in plain words, from grpc-js's status details. */
+export function connectionReason(details: string): string {
+  const tls = describeTlsError(details);
+  if (tls) return `TLS handshake failed: ${tls}`;
+  const d = details;
+  if (/ECONNREFUSED/.test(d)) return 'connection refused (is daos_server running and listening on this port?)';
+  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|Name resolution failed|DNS resolution failed/i.test(d)) return 'unknown host (name does not resolve)';
+  if (/EHOSTUNREACH|ENETUNREACH/.test(d)) return 'host unreachable';
+  if (/ETIMEDOUT|timed out/i.test(d)) return 'connection timed out';
+  if (/ECONNRESET|EPIPE|Connection dropped|socket hang up|Connection closed|GOAWAY/i.test(d)) return 'the connection was lost';
+  if (/wrong version number|packet length too long|http2|protocol error/i.test(d)) {
+    return 'the server speaks another transport (TLS on one side only? check transport_config.allow_insecure on both ends)';
+  }
+  // E.g. "No connection established. Last error: null": the attempt had not finished yet.
+  return 'no connection could be established';
+}
+
+/** Plain text of a gRPC client error that carries no fault. */
+export function describeCallError(e: unknown, address: string): GrpcCallError | undefined {
+  // NB: a Fault has a numeric code too (its fault code): it is never a gRPC status.
+  if (e instanceof Fault) return undefined;
+  const se = e as Partial<grpc.ServiceError>;
+  if (typeof se.code !== 'number' || se.code === grpc.status.OK || grpc.status[se.code] === undefined) return undefined;
+  const details = typeof se.details === 'string' ? se.details : '';
+  let reason: string;
+  let message: string;
+  let transport = true;
+  switch (se.code) {
+    case grpc.status.UNAVAILABLE:
+      reason = connectionReason(details);
+      message = `cannot connect to ${address}: ${reason}`;
+      break;
+    case grpc.status.DEADLINE_EXCEEDED:
+      reason = 'no answer before the deadline';
+      message = `no answer from ${address} before the deadline`;
+      break;
+    case grpc.status.CANCELLED:
+      reason = 'request cancelled';
+      message = `request to ${address} cancelled`;
+      break;
+    case grpc.status.UNIMPLEMENTED:
+      reason = 'the server does not know this request (is it an older version?)';
+      message = `${address}: ${reason}`;
+      transport = false;
+      break;
+    default:
+      // The server answered with an error of its own: its text is the message.
+      reason = details || grpc.status[se.code] || String(se.code);
+      message = reason;
+      transport = false;
+  }
+  return new GrpcCallError({ code: se.code, details, address, reason, transport, message, cause: e });
+}
+
+/** Rebuild the fault carried by a gRPC error, or describe the error in plain words. */
+export function fromServiceError(e: unknown, address = 'the server'): Error {
   const se = e as Partial<grpc.ServiceError>;
   const md = se.metadata;
   if (md instanceof grpc.Metadata) {
@@ -167,8 +250,15 @@ export function fromServiceError(e: unknown): Error {
       if (f) return f;
     }
   }
+  const plain = describeCallError(e, address);
+  if (plain) return plain;
   if (e instanceof Error) return e;
   return new Error(String(e));
+}
+
+/** The plain reason of a transport failure (not reached, no answer), or undefined for any other error. */
+export function transportFailure(e: unknown): string | undefined {
+  return e instanceof GrpcCallError && e.transport ? e.reason : undefined;
 }
 
 export interface CallOptions {
@@ -188,6 +278,7 @@ function requestMetadata(opts: CallOptions): grpc.Metadata {
 /** A typed client for one service over one grpc-js channel. */
 export class ServiceClient<S extends GenService<GenServiceMethods>> {
   private readonly client: grpc.Client;
+  readonly address: string;
   private readonly paths = new Map<string, { path: string; input: DescMessage; output: DescMessage }>();
 
   constructor(
@@ -197,6 +288,7 @@ export class ServiceClient<S extends GenService<GenServiceMethods>> {
     options: grpc.ChannelOptions = {},
   ) {
     this.client = new grpc.Client(address, credentials, options);
+    this.address = address;
     for (const m of (svc as unknown as DescService).methods) {
       this.paths.set(m.localName, { path: `/${svc.typeName}/${m.name}`, input: m.input, output: m.output });
     }
@@ -225,7 +317,7 @@ export class ServiceClient<S extends GenService<GenServiceMethods>> {
         { deadline: opts.deadline ?? Infinity },
         (err, resp) => {
           opts.signal?.removeEventListener('abort', onAbort);
-          if (err) reject(fromServiceError(err));
+          if (err) reject(fromServiceError(err, this.address));
           else resolve(resp as MessageShape<S['method'][K]['output']>);
         },
       );
@@ -257,7 +349,7 @@ export class ServiceClient<S extends GenService<GenServiceMethods>> {
         yield m as MessageShape<S['method'][K]['output']>;
       }
     } catch (e) {
-      throw fromServiceError(e);
+      throw fromServiceError(e, this.address);
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
     }
