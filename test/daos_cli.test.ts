@@ -183,6 +183,13 @@ test("containers in today's form: labels, list, query -j, duplicate refused, des
   assert.ok(dj.doc.error.resolution);
   const { doc: lj } = await daosJ(['cont', 'list', 'tank']);
   assert.deepEqual(lj.response.containers, [{ uuid, label: 'c1' }]);
+  // Rename it, and back.
+  assert.equal(ok(await daos(['cont', 'set-prop', 'tank', 'c1', 'label:c1b,snapshot_max:5'])).out, 'Properties were successfully set\n');
+  const gp = ok(await daos(['cont', 'get-prop', 'tank', 'c1b']));
+  assert.match(gp.out, /c1b/);
+  assert.match(gp.out, /snapshot_max/);
+  fails(await daos(['cont', 'query', 'tank', 'c1']), 1, /DER_NONEXIST/);
+  ok(await daos(['cont', 'set-prop', `--pool=${poolUuid}`, `--cont=${uuid}`, '--properties=label:c1']));
   const d = ok(await daos(['cont', 'destroy', 'tank', 'c1']));
   assert.equal(d.out, `Successfully destroyed container ${uuid}\n`);
   assert.equal(ok(await daos(['cont', 'list', 'tank'])).out, 'No containers.\n');
@@ -338,7 +345,7 @@ test('bad input: unknown pool and container, bad object ID, unsupported commands
   assert.match(doc.error.resolution, /daos container list/);
   fails(await daos(['obj', 'query', 'tank', 'arr', '--oid=abc']), 2, /bad object ID/);
   fails(await daos(['obj', 'query', 'tank', 'arr', `--oid=${(1n << 60n) | (999n << 32n)}.1`]), 2, /class id 999 is not a registered object class/);
-  fails(await daos(['cont', 'set-prop', 'tank', 'arr', '--properties=rf:1']), 1, /set-prop is not supported/);
+  fails(await daos(['cont', 'set-prop', 'tank', 'arr', '--properties=rf:1']), 1, /container set-prop failed: DER_INVAL\(-1003\).*"rf" cannot be changed/);
   fails(await daos(['cont', 'query']), 2, /the pool is required/);
   fails(await daos(['cont', 'query', 'tank']), 2, /the container is required/);
   const unknown = await daos(['frobnicate']);

@@ -91,6 +91,15 @@ export class Container {
     };
   }
 
+  /**
+   * Change properties: label, snapshot_max, owner, owner_group (name@), and
+   * acl (an array of ACE strings). The container ACL must allow it.
+   */
+  async setProps(props: Record<string, string | number | string[]>): Promise<void> {
+    const list = Object.entries(props).map(([name, v]) => (Array.isArray(v) ? { name, value: '', acl: v } : { name, value: String(v), acl: [] }));
+    await this.client.mgmt('ContSetProp', C.ContSetPropReqSchema, { pool: this.pool.uuid, handle: this.handle, props: list }, C.ContHandleReqSchema);
+  }
+
   async getAttrs(names: string[] = []): Promise<Map<string, Buffer>> {
     const r = await this.client.mgmt('ContGetAttr', C.AttrReqSchema, { ...this.ref(), names }, C.AttrRespSchema);
     return new Map(r.attrs.map((a) => [a.name, Buffer.from(a.value)]));

@@ -167,6 +167,11 @@ function handlers(ps: PoolService): Record<string, Handler> {
       const nh = ps.conts(pool.uuid).length >= 0 ? ps.contHandlesOf(pool.uuid, cont.uuid).length : 0;
       return enc(C.ContQueryRespSchema, { uuid: cont.uuid, label: cont.label, nsnapshots: BigInt(cont.snapshots.length), latestSnapshot: latest, hae: 0n, props: propsOfCont(cont), nhandles: nh });
     },
+    ContSetProp: (b, cred) => {
+      const q = dec(C.ContSetPropReqSchema, b);
+      ps.contSetProps(q.pool, q.handle, q.props.map((pr) => ({ name: pr.name, value: pr.value, acl: pr.acl })), cred);
+      return EMPTY;
+    },
     ContGetAttr: (b) => {
       const q = dec(C.AttrReqSchema, b);
       return enc(C.AttrRespSchema, { attrs: attrs(contOf(q.pool, q.handle).cont, q.names) });

@@ -562,6 +562,72 @@ export class PoolService {
     return c;
   }
 
+  /**
+   * Change container properties (daos container set-prop). Each needs its
+   * permission in the container ACL: label and snapshot_max `T` (set-prop),
+   * acl `A` (set-ACL), owner and owner_group `o` (set-owner). Everything is
+   * checked before anything changes.
+   */
+  contSetProps(poolId: string, contHandle: string, props: { name: string; value: string; acl: string[] }[], cred: Credential): ContRecord {
+    const p = this.readyPool(poolId);
+    const h = this.contHandle(p.uuid, contHandle);
+    if (h.capas !== Capa.RW) throw new DaosError(-DER.NO_PERM, 'setting properties needs a container opened read-write');
+    const c = this.cont(p, h.cont);
+    if (props.length === 0) throw new DaosError(-DER.INVAL, 'no property to set');
+    const next: ContRecord = { ...c, props: { ...c.props } };
+    const need = new Set<string>();
+    const ops: { key: string; value: unknown }[] = [];
+    for (const pr of props) {
+      switch (pr.name) {
+        case 'label': {
+          checkLabel(pr.value, 'container');
+          if (pr.value !== c.label && this.db.kvGet(`clabel/${p.uuid}/${pr.value}`)) {
+            throw new DaosError(-DER.EXIST, `a container labelled ${JSON.stringify(pr.value)} already exists in this pool`, { hint: 'choose another label' });
+          }
+          if (c.label && c.label !== pr.value) ops.push({ key: `clabel/${p.uuid}/${c.label}`, value: undefined });
+          ops.push({ key: `clabel/${p.uuid}/${pr.value}`, value: c.uuid });
+          next.label = pr.value;
+          next.props.label = pr.value;
+          need.add('T');
+          break;
+        }
+        case 'snapshot_max': {
+          const n = Number(pr.value);
+          if (!Number.isInteger(n) || n < 0) throw new DaosError(-DER.INVAL, `snapshot_max ${JSON.stringify(pr.value)} is not a number of snapshots`);
+          next.props.snapshot_max = n;
+          need.add('T');
+          break;
+        }
+        case 'acl':
+          next.acl = pr.acl.length ? this.o.acl.canonical(pr.acl) : [];
+          need.add('A');
+          break;
+        case 'owner':
+        case 'owner_group': {
+          if (!/^[^@\s]+@[^@\s]*$/.test(pr.value)) throw new DaosError(-DER.INVAL, `${pr.name} ${JSON.stringify(pr.value)} is not a principal (name@ or name@domain)`);
+          if (pr.name === 'owner') next.owner = pr.value;
+          else next.ownerGroup = pr.value;
+          need.add('o');
+          break;
+        }
+        default:
+          throw new DaosError(-DER.INVAL, `container property ${JSON.stringify(pr.name)} cannot be changed`, {
+            hint: 'settable after creation: label, snapshot_max, acl, owner, owner_group; the others are fixed when the container is created',
+          });
+      }
+    }
+    for (const perm of need) {
+      if (!this.o.acl.allows(c.acl, c.owner, c.ownerGroup, cred, perm)) {
+        throw new DaosError(-DER.NO_PERM, `${cred.user} may not change ${perm === 'A' ? 'the ACL' : perm === 'o' ? 'the owner' : 'properties'} of container ${c.label || c.uuid}`, {
+          hint: 'the container ACL does not allow it; its owner can change it',
+        });
+      }
+    }
+    ops.push({ key: `cont/${p.uuid}/${c.uuid}`, value: next });
+    this.db.kvWrite(ops);
+    return next;
+  }
+
   contUpdate(c: ContRecord): void {
     this.db.kvWrite([{ key: `cont/${c.pool}/${c.uuid}`, value: c }]);
   }

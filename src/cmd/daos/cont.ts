@@ -110,12 +110,27 @@ export function addContCommands(program: Command, h: Holder): void {
     c.emit({ pool: p.uuid, uuid: k.uuid, properties: pretty.propsJSON(q.props) }, () => pretty.renderContProps(q.props));
   });
 
-  // NB: the client library and the management service have no request to change a container's
-  // properties after creation; say so rather than pretend.
-  idOpts(cont.command('set-prop [args...]').description('Not supported: properties are set at create time (--properties)'))
-    .option('--properties <list>', 'name:value pairs')
-    .action(() => {
-      throw notSupported('set-prop', 'the management service has no request to change the properties of an existing container', 'give the properties when creating the container: daos container create <pool> <label> --properties=name:value,...');
+  idOpts(cont.command('set-prop [args...]').description('Change properties: set-prop <pool> <cont> name:value[,name:value] (label, snapshot_max, owner, owner_group)'))
+    .option('--properties <list>', 'name:value pairs separated by commas, e.g. label:new,snapshot_max:10')
+    .action(async (args: string[], o: IdOpts & { properties?: string }) => {
+      const c = h.get();
+      const { pool: poolId, cont: contId, rest } = takeIds(args, o, true);
+      const list = o.properties ?? rest.shift();
+      noMore(rest, 'daos container set-prop <pool> <cont> name:value[,name:value]');
+      if (!list) throw usage('no property to set', 'give name:value pairs, e.g. daos container set-prop <pool> <cont> label:new (or --properties=label:new)');
+      const props: Record<string, string> = {};
+      for (const item of list.split(',')) {
+        const i = item.indexOf(':');
+        if (i <= 0) throw usage(`bad property ${JSON.stringify(item)}`, 'write each property as name:value, e.g. label:new');
+        props[item.slice(0, i).trim()] = item.slice(i + 1).trim();
+      }
+      const p = await c.pool(poolId, 'rw');
+      const k = await c.cont(p, contId!, 'rw');
+      await doing('container set-prop failed', () => k.setProps(props), {
+        [-1003]: 'settable properties are label, snapshot_max, owner and owner_group (name@); the others are fixed at create time',
+        [-1001]: 'the container ACL does not allow you to change this property; its owner can',
+      });
+      c.emit({ pool: p.uuid, uuid: k.uuid, properties: props }, `Properties were successfully set\n`);
     });
   idOpts(cont.command('list-objects [args...]').alias('list-obj').description('Not supported: containers keep no object table'))
     .action(() => {

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mgmt/client.proto.
  */
 export const file_mgmt_client: GenFile = /*@__PURE__*/
-  fileDesc("ChFtZ210L2NsaWVudC5wcm90bxIEbWdtdCJbCg1DbGllbnRDYWxsUmVxEg4KBm1ldGhvZBgBIAEoCRIMCgRib2R5GAIgASgMEhIKCmNyZWRlbnRpYWwYAyABKAwSCwoDc3lzGAQgASgJEgsKA2hsYxgFIAEoBCJKCg5DbGllbnRDYWxsUmVzcBIOCgZzdGF0dXMYASABKAUSDAoEYm9keRgCIAEoDBINCgVlcnJvchgDIAEoCRILCgNobGMYBCABKAQiJAoHUmFua1VyaRIMCgRyYW5rGAEgASgNEgsKA3VyaRgCIAEoCSItCg5Qb29sQ29ubmVjdFJlcRIMCgRwb29sGAEgASgJEg0KBWZsYWdzGAIgASgNIqEBCg9Qb29sQ29ubmVjdFJlc3ASDAoEdXVpZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIOCgZoYW5kbGUYAyABKAkSDQoFdG9rZW4YBCABKAwSEAoIcG9vbF9tYXAYBSABKAwSEwoLbWFwX3ZlcnNpb24YBiABKA0SHAoFcmFua3MYByADKAsyDS5tZ210LlJhbmtVcmkSDQoFY2FwYXMYCCABKA0iLQoNUG9vbEhhbmRsZVJlcRIMCgRwb29sGAEgASgJEg4KBmhhbmRsZRgCIAEoCSJoChNQb29sUXVlcnlDbGllbnRSZXNwEiEKBGluZm8YASABKAsyEy5tZ210LlBvb2xRdWVyeVJlc3ASEAoIcG9vbF9tYXAYAiABKAwSHAoFcmFua3MYAyADKAsyDS5tZ210LlJhbmtVcmkiWwoMQ29udExpc3RSZXNwEiYKBWNvbnRzGAEgAygLMhcubWdtdC5Db250TGlzdFJlc3AuQ29udBojCgRDb250EgwKBHV1aWQYASABKAkSDQoFbGFiZWwYAiABKAkiIwoEQXR0chIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgMIl8KB0F0dHJSZXESDAoEcG9vbBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSDAoEY29udBgDIAEoCRINCgVuYW1lcxgEIAMoCRIZCgVhdHRycxgFIAMoCzIKLm1nbXQuQXR0ciIlCghBdHRyUmVzcBIZCgVhdHRycxgBIAMoCzIKLm1nbXQuQXR0ciJACgRQcm9wEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkSDgoGbnVtYmVyGAMgASgEEgsKA2FjbBgEIAMoCSIlCghQcm9wUmVzcBIZCgVwcm9wcxgBIAMoCzIKLm1nbXQuUHJvcCJlCg1Db250Q3JlYXRlUmVxEgwKBHBvb2wYASABKAkSDgoGaGFuZGxlGAIgASgJEgwKBHV1aWQYAyABKAkSDQoFbGFiZWwYBCABKAkSGQoFcHJvcHMYBSADKAsyCi5tZ210LlByb3AiSAoLQ29udE9wZW5SZXESDAoEcG9vbBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSDAoEY29udBgDIAEoCRINCgVmbGFncxgEIAEoDSJZCgxDb250T3BlblJlc3ASDAoEdXVpZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIOCgZoYW5kbGUYAyABKAkSDQoFdG9rZW4YBCABKAwSDQoFY2FwYXMYBSABKA0iSgoNQ29udEhhbmRsZVJlcRIMCgRwb29sGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIMCgRjb250GAMgASgJEg0KBWZvcmNlGAQgASgIIpMBCg1Db250UXVlcnlSZXNwEgwKBHV1aWQYASABKAkSDQoFbGFiZWwYAiABKAkSEgoKbnNuYXBzaG90cxgDIAEoBBIXCg9sYXRlc3Rfc25hcHNob3QYBCABKAQSCwoDaGFlGAUgASgEEhkKBXByb3BzGAYgAygLMgoubWdtdC5Qcm9wEhAKCG5oYW5kbGVzGAcgASgNIlIKB1NuYXBSZXESDAoEcG9vbBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSDAoEY29udBgDIAEoCRINCgVlcG9jaBgEIAEoBBIMCgRuYW1lGAUgASgJIjgKCFNuYXBSZXNwEg0KBWVwb2NoGAEgASgEEg4KBmVwb2NocxgCIAMoBBINCgVuYW1lcxgDIAMoCSJICgtPaWRBbGxvY1JlcRIMCgRwb29sGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIMCgRjb250GAMgASgJEg0KBWNvdW50GAQgASgEIhoKDE9pZEFsbG9jUmVzcBIKCgJsbxgBIAEoBGIGcHJvdG8z", [file_mgmt_pool]);
+  fileDesc("ChFtZ210L2NsaWVudC5wcm90bxIEbWdtdCJbCg1DbGllbnRDYWxsUmVxEg4KBm1ldGhvZBgBIAEoCRIMCgRib2R5GAIgASgMEhIKCmNyZWRlbnRpYWwYAyABKAwSCwoDc3lzGAQgASgJEgsKA2hsYxgFIAEoBCJKCg5DbGllbnRDYWxsUmVzcBIOCgZzdGF0dXMYASABKAUSDAoEYm9keRgCIAEoDBINCgVlcnJvchgDIAEoCRILCgNobGMYBCABKAQiJAoHUmFua1VyaRIMCgRyYW5rGAEgASgNEgsKA3VyaRgCIAEoCSItCg5Qb29sQ29ubmVjdFJlcRIMCgRwb29sGAEgASgJEg0KBWZsYWdzGAIgASgNIqEBCg9Qb29sQ29ubmVjdFJlc3ASDAoEdXVpZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIOCgZoYW5kbGUYAyABKAkSDQoFdG9rZW4YBCABKAwSEAoIcG9vbF9tYXAYBSABKAwSEwoLbWFwX3ZlcnNpb24YBiABKA0SHAoFcmFua3MYByADKAsyDS5tZ210LlJhbmtVcmkSDQoFY2FwYXMYCCABKA0iLQoNUG9vbEhhbmRsZVJlcRIMCgRwb29sGAEgASgJEg4KBmhhbmRsZRgCIAEoCSJoChNQb29sUXVlcnlDbGllbnRSZXNwEiEKBGluZm8YASABKAsyEy5tZ210LlBvb2xRdWVyeVJlc3ASEAoIcG9vbF9tYXAYAiABKAwSHAoFcmFua3MYAyADKAsyDS5tZ210LlJhbmtVcmkiWwoMQ29udExpc3RSZXNwEiYKBWNvbnRzGAEgAygLMhcubWdtdC5Db250TGlzdFJlc3AuQ29udBojCgRDb250EgwKBHV1aWQYASABKAkSDQoFbGFiZWwYAiABKAkiIwoEQXR0chIMCgRuYW1lGAEgASgJEg0KBXZhbHVlGAIgASgMIl8KB0F0dHJSZXESDAoEcG9vbBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSDAoEY29udBgDIAEoCRINCgVuYW1lcxgEIAMoCRIZCgVhdHRycxgFIAMoCzIKLm1nbXQuQXR0ciIlCghBdHRyUmVzcBIZCgVhdHRycxgBIAMoCzIKLm1nbXQuQXR0ciJACgRQcm9wEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkSDgoGbnVtYmVyGAMgASgEEgsKA2FjbBgEIAMoCSIlCghQcm9wUmVzcBIZCgVwcm9wcxgBIAMoCzIKLm1nbXQuUHJvcCJlCg1Db250Q3JlYXRlUmVxEgwKBHBvb2wYASABKAkSDgoGaGFuZGxlGAIgASgJEgwKBHV1aWQYAyABKAkSDQoFbGFiZWwYBCABKAkSGQoFcHJvcHMYBSADKAsyCi5tZ210LlByb3AiSAoLQ29udE9wZW5SZXESDAoEcG9vbBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSDAoEY29udBgDIAEoCRINCgVmbGFncxgEIAEoDSJZCgxDb250T3BlblJlc3ASDAoEdXVpZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIOCgZoYW5kbGUYAyABKAkSDQoFdG9rZW4YBCABKAwSDQoFY2FwYXMYBSABKA0iSgoNQ29udEhhbmRsZVJlcRIMCgRwb29sGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIMCgRjb250GAMgASgJEg0KBWZvcmNlGAQgASgIIkkKDkNvbnRTZXRQcm9wUmVxEgwKBHBvb2wYASABKAkSDgoGaGFuZGxlGAIgASgJEhkKBXByb3BzGAMgAygLMgoubWdtdC5Qcm9wIpMBCg1Db250UXVlcnlSZXNwEgwKBHV1aWQYASABKAkSDQoFbGFiZWwYAiABKAkSEgoKbnNuYXBzaG90cxgDIAEoBBIXCg9sYXRlc3Rfc25hcHNob3QYBCABKAQSCwoDaGFlGAUgASgEEhkKBXByb3BzGAYgAygLMgoubWdtdC5Qcm9wEhAKCG5oYW5kbGVzGAcgASgNIlIKB1NuYXBSZXESDAoEcG9vbBgBIAEoCRIOCgZoYW5kbGUYAiABKAkSDAoEY29udBgDIAEoCRINCgVlcG9jaBgEIAEoBBIMCgRuYW1lGAUgASgJIjgKCFNuYXBSZXNwEg0KBWVwb2NoGAEgASgEEg4KBmVwb2NocxgCIAMoBBINCgVuYW1lcxgDIAMoCSJICgtPaWRBbGxvY1JlcRIMCgRwb29sGAEgASgJEg4KBmhhbmRsZRgCIAEoCRIMCgRjb250GAMgASgJEg0KBWNvdW50GAQgASgEIhoKDE9pZEFsbG9jUmVzcBIKCgJsbxgBIAEoBGIGcHJvdG8z", [file_mgmt_pool]);
 
 /**
  * @generated from message mgmt.ClientCallReq
@@ -584,6 +584,35 @@ export const ContHandleReqSchema: GenMessage<ContHandleReq> = /*@__PURE__*/
   messageDesc(file_mgmt_client, 16);
 
 /**
+ * @generated from message mgmt.ContSetPropReq
+ */
+export type ContSetPropReq = Message<"mgmt.ContSetPropReq"> & {
+  /**
+   * @generated from field: string pool = 1;
+   */
+  pool: string;
+
+  /**
+   * container handle (read-write)
+   *
+   * @generated from field: string handle = 2;
+   */
+  handle: string;
+
+  /**
+   * @generated from field: repeated mgmt.Prop props = 3;
+   */
+  props: Prop[];
+};
+
+/**
+ * Describes the message mgmt.ContSetPropReq.
+ * Use `create(ContSetPropReqSchema)` to create a new message.
+ */
+export const ContSetPropReqSchema: GenMessage<ContSetPropReq> = /*@__PURE__*/
+  messageDesc(file_mgmt_client, 17);
+
+/**
  * @generated from message mgmt.ContQueryResp
  */
 export type ContQueryResp = Message<"mgmt.ContQueryResp"> & {
@@ -628,7 +657,7 @@ export type ContQueryResp = Message<"mgmt.ContQueryResp"> & {
  * Use `create(ContQueryRespSchema)` to create a new message.
  */
 export const ContQueryRespSchema: GenMessage<ContQueryResp> = /*@__PURE__*/
-  messageDesc(file_mgmt_client, 17);
+  messageDesc(file_mgmt_client, 18);
 
 /**
  * @generated from message mgmt.SnapReq
@@ -667,7 +696,7 @@ export type SnapReq = Message<"mgmt.SnapReq"> & {
  * Use `create(SnapReqSchema)` to create a new message.
  */
 export const SnapReqSchema: GenMessage<SnapReq> = /*@__PURE__*/
-  messageDesc(file_mgmt_client, 18);
+  messageDesc(file_mgmt_client, 19);
 
 /**
  * @generated from message mgmt.SnapResp
@@ -694,7 +723,7 @@ export type SnapResp = Message<"mgmt.SnapResp"> & {
  * Use `create(SnapRespSchema)` to create a new message.
  */
 export const SnapRespSchema: GenMessage<SnapResp> = /*@__PURE__*/
-  messageDesc(file_mgmt_client, 19);
+  messageDesc(file_mgmt_client, 20);
 
 /**
  * @generated from message mgmt.OidAllocReq
@@ -726,7 +755,7 @@ export type OidAllocReq = Message<"mgmt.OidAllocReq"> & {
  * Use `create(OidAllocReqSchema)` to create a new message.
  */
 export const OidAllocReqSchema: GenMessage<OidAllocReq> = /*@__PURE__*/
-  messageDesc(file_mgmt_client, 20);
+  messageDesc(file_mgmt_client, 21);
 
 /**
  * @generated from message mgmt.OidAllocResp
@@ -743,5 +772,5 @@ export type OidAllocResp = Message<"mgmt.OidAllocResp"> & {
  * Use `create(OidAllocRespSchema)` to create a new message.
  */
 export const OidAllocRespSchema: GenMessage<OidAllocResp> = /*@__PURE__*/
-  messageDesc(file_mgmt_client, 21);
+  messageDesc(file_mgmt_client, 22);
 
