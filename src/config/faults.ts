@@ -191,6 +191,10 @@ export const configMissingKey = defineFault(
   [SAMPLE_FILE, 14, 'servers[0].scm_class'],
 );
 
+/**
+ * No longer raised: an empty 'servers' is accepted (control plane only). Kept
+ * because codes are never reused.
+ */
 export const configNoServers = defineFault(
   D,
   C + 8,
@@ -414,6 +418,35 @@ export const rankOutOfRange = defineFault(
   (src: Src, i: number) =>
     fix(src, `set 'servers[${i}].rank' between 0 and 4294967294, or remove it to let the management service assign one,`),
   [SRC, 0, 4294967295],
+);
+
+export const unknownUser = defineFault(
+  D,
+  C + 32,
+  'ConfigUnknownUser',
+  (_src: Src, key: string, name: string) => `'${key}' ${q(name)} is not a user or group of this host`,
+  (src: Src, key: string) =>
+    fix(src, `set '${key}' to an existing ${key === 'user_name' ? 'user (see getent passwd)' : 'group (see getent group)'}, or remove it to run the I/O servers as the user running daos_server,`),
+  [SRC, 'user_name', 'daos'],
+);
+
+export const ownerNeedsRoot = defineFault(
+  D,
+  C + 33,
+  'ConfigOwnerNeedsRoot',
+  (_src: Src, owner: string, current: string) => `'user_name'/'group_name' ask for ${owner} but daos_server runs as ${current}, not root, and cannot change users`,
+  (src: Src) => fix(src, `run daos_server as root (e.g. from utils/systemd/daos_server.service), or remove 'user_name' and 'group_name'`),
+  [SRC, 'daos:daos', 'uid 1000'],
+);
+
+export const bdevNotIncluded = defineFault(
+  D,
+  C + 34,
+  'ConfigBdevNotIncluded',
+  (_src: Src, i: number, value: string) => `'servers[${i}].bdev_list' uses ${q(value)}, which 'bdev_include' does not list`,
+  (src: Src, i: number, value: string) =>
+    fix(src, `add ${q(value)} to 'bdev_include' or remove it from 'servers[${i}].bdev_list'`),
+  [SRC, 0, '0000:87:00.0'],
 );
 
 // ---- 440–459: conflicts between I/O server instances ------------------------------

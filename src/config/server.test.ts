@@ -374,10 +374,6 @@ const parseCases: Record<string, { yaml: string; code: number; key: string; line
   'missing scm_class': { yaml: 'servers:\n- scm_mount: /tmp/a\n', code: 407, key: "'servers[0].scm_class'", line: 2 },
   'scm_class not known': { yaml: 'servers:\n- scm_class: pmem\n', code: 409, key: "'servers[0].scm_class' value \"pmem\"", line: 2 },
   'bdev_class not known': { yaml: `${SERVER_OK}  bdev_class: spdk\n`, code: 409, key: "'servers[0].bdev_class' value \"spdk\"", line: 4 },
-  'servers missing': { yaml: 'port: 10001\n', code: 408, key: "'servers'", line: 0 },
-  'servers empty': { yaml: 'port: 10001\nservers:\n', code: 408, key: "'servers'", line: 2 },
-  'servers an empty list': { yaml: 'servers: []\n', code: 408, key: "'servers'", line: 1 },
-  'empty file': { yaml: '', code: 408, key: "'servers'", line: 0 },
   'YAML syntax error': { yaml: `${SERVER_OK}  bdev_list: [a\n`, code: 403, key: 'invalid YAML', line: 5, resolution: /line 5/ },
   'bad control_log_mask': { yaml: `control_log_mask: VERBOSE\n${SERVER_OK}`, code: 416, key: "'control_log_mask' \"VERBOSE\"", line: 1, resolution: /DISABLED, ERROR, NOTICE, INFO, DEBUG/ },
 };
@@ -392,6 +388,20 @@ for (const [name, tc] of Object.entries(parseCases)) {
     assert.ok(one.description.startsWith(tc.line > 0 ? `${FILE}:${tc.line}:` : FILE), one.description);
     assert.ok(one.resolution.includes(EXAMPLES_HINT), one.resolution);
     if (tc.resolution) assert.match(one.resolution, tc.resolution);
+  });
+}
+
+// The deployment guide leaves 'servers:' blank at first start: the server runs its control plane only.
+const noServers: Record<string, string> = {
+  'servers blank': 'port: 10001\nservers:\n',
+  'servers an empty list': 'servers: []\n',
+  'servers absent': 'port: 10001\n',
+};
+for (const [name, yaml] of Object.entries(noServers)) {
+  test(`accepted without I/O server instances: ${name}`, () => {
+    const cfg = parseServerConfig(yaml, FILE);
+    assert.deepEqual(cfg.servers, []);
+    validateServerConfig(cfg);
   });
 }
 
@@ -503,6 +513,8 @@ const refusals: Record<string, { edit: (r: Raw) => void; code: number; key: stri
   'empty bdev_list entry': { edit: (r) => (s0(r).bdev_list = ['0000:81:00.0', '']), code: 425, key: "'servers[0].bdev_list' entry 1 is empty (index 1)" },
   'device twice in one bdev_list': { edit: (r) => (s0(r).bdev_list = ['0000:81:00.0', '0000:81:00.0']), code: 428, key: "'servers[0].bdev_list' lists \"0000:81:00.0\" more than once" },
   'device in bdev_exclude': { edit: (r) => (r.bdev_exclude = ['0000:87:00.0']), code: 429, key: "'servers[1].bdev_list' uses \"0000:87:00.0\"" },
+  'device in bdev_exclude (short form)': { edit: (r) => (r.bdev_exclude = ['87:00.0']), code: 429, key: "'servers[1].bdev_list' uses \"0000:87:00.0\"" },
+  'device not in bdev_include': { edit: (r) => (r.bdev_include = ['0000:81:00.0', '0000:da:00.0']), code: 434, key: "'servers[1].bdev_list' uses \"0000:87:00.0\", which 'bdev_include' does not list" },
   'nr_xs_helpers 3': { edit: (r) => (s0(r).nr_xs_helpers = 3), code: 417, key: "'servers[0].nr_xs_helpers' 3 is out of range (0 to 2)" },
   'targets 0': { edit: (r) => (s0(r).targets = 0), code: 417, key: "'servers[0].targets' 0 is out of range (1 to 64)", resolution: /-t/ },
   'targets 65': { edit: (r) => (s1(r).targets = 65), code: 417, key: "'servers[1].targets' 65" },
@@ -644,11 +656,17 @@ test('the active config is written next to the config and reads back the same', 
   const { log, sink } = memLogger();
   const p = writeActiveConfig(cfg, log);
   assert.equal(p, path.join(dir, ACTIVE_CONFIG_NAME));
-  assert.equal(fs.statSync(p).mode & 0o777, 0o644);
+  assert.equal(fs.statSync(p).mode & 0o777, 0o444, 'read-only, as its header says');
   assert.deepEqual(sink.lines, [{ level: 'debug', msg: `Active config saved to ${p} (read-only)` }]);
   const back = parseServerConfig(fs.readFileSync(p, 'utf8'), p);
   validateServerConfig(back);
   assert.deepEqual({ ...back, path: '' }, { ...cfg, path: '' });
+  // The next start replaces the read-only copy (rename, not an in-place write) and leaves no staging file.
+  cfg.servers[0]!.targets = 3;
+  assert.equal(writeActiveConfig(cfg, log), p);
+  assert.match(fs.readFileSync(p, 'utf8'), /targets: 3/);
+  assert.equal(fs.statSync(p).mode & 0o777, 0o444);
+  assert.deepEqual(fs.readdirSync(dir).sort(), [ACTIVE_CONFIG_NAME, 'daos_server.yml'].sort());
 });
 
 test('the active config falls back to the temp dir, then warns', () => {

@@ -25,12 +25,12 @@ import {
   bdevDuplicateEntry,
   bdevEmptyEntry,
   bdevExcluded,
+  bdevNotIncluded,
   bdevListNotUsed,
   bdevNeedsValue,
   configBadChoice,
   configFileNotFound,
   configFileUnreadable,
-  configNoServers,
   duplicateRank,
   missingServerKey,
   notAbsolutePath,
@@ -188,11 +188,9 @@ export function parseServerConfig(text: string, file: string): ServerConfig {
   const { located, value } = parseYaml(text, abs, problems);
   const raw = checkSchema(located, value, serverFileSchema, serverKnownKeys, problems);
   let controlLogMask: LogLevel = SERVER_DEFAULTS.controlLogMask;
+  // NB: 'servers' may be blank, empty or absent, as the deployment guide has it
+  // at first start: daos_server then runs the control plane only (no I/O servers).
   if (raw) {
-    if (!raw.servers || raw.servers.length === 0) {
-      const line = value !== null && typeof value === 'object' && 'servers' in value ? located.line(['servers'], 'key') : 0;
-      problems.add(line, configNoServers(abs, line));
-    }
     if (raw.control_log_mask != null) {
       try {
         controlLogMask = parseLogLevel(raw.control_log_mask);
@@ -443,7 +441,10 @@ export function checkCommon(
 }
 
 function normDevice(cls: BdevClass, dev: string): string {
-  return cls === 'nvme' ? dev.toLowerCase() : path.resolve('/', dev);
+  if (cls !== 'nvme') return path.resolve('/', dev);
+  // bdev_include / bdev_exclude may use the short form BB:DD.F for domain 0000.
+  const d = dev.trim().toLowerCase();
+  return /^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(d) ? `0000:${d}` : d;
 }
 
 function within(parent: string, child: string): boolean {
@@ -509,6 +510,8 @@ function checkIOServer(src: Src, cfg: ServerConfig, s: IOServerConfig, out: Faul
   }
   const seen = new Set<string>();
   const exclude = new Set(cfg.bdevExclude.map((d) => normDevice(b.class, d)));
+  // bdev_include lists NVMe PCI addresses: with it, an nvme bdev_list entry must be one of them.
+  const include = b.class === 'nvme' && cfg.bdevInclude.length > 0 ? new Set(cfg.bdevInclude.map((d) => normDevice(b.class, d))) : undefined;
   b.deviceList.forEach((dev, j) => {
     const key = `${k('bdev_list')}[${j}]`;
     if (dev.trim() === '') {
@@ -538,6 +541,7 @@ function checkIOServer(src: Src, cfg: ServerConfig, s: IOServerConfig, out: Faul
     if (seen.has(norm)) out.push(bdevDuplicateEntry(src, i, dev));
     seen.add(norm);
     if (exclude.has(norm)) out.push(bdevExcluded(src, i, dev));
+    else if (include && !include.has(norm)) out.push(bdevNotIncluded(src, i, dev));
   });
   if (b.class === 'file' && b.deviceList.length > 0 && !(b.sizeGB >= 1)) {
     out.push(bdevNeedsValue(src, k('bdev_size'), b.sizeGB, 'file', 'size of each file in GB'));
@@ -603,7 +607,6 @@ export function validateServerConfig(cfg: ServerConfig): void {
   if (cfg.fabricIfacePort !== undefined && cfg.fabricIfacePort !== 0 && (cfg.fabricIfacePort < 1 || cfg.fabricIfacePort > 65535)) {
     out.push(badPort(src, 'fabric_iface_port', cfg.fabricIfacePort, ''));
   }
-  if (cfg.servers.length === 0) out.push(configNoServers(file, 0));
   for (const s of cfg.servers) checkIOServer(src, cfg, s, out);
   checkPairs(src, cfg.servers, out);
   throwProblems(file, out);
@@ -684,22 +687,30 @@ export function serverConfigToYaml(cfg: ServerConfig): string {
   return header + stringify(serverConfigToRaw(cfg));
 }
 
+/** Mode of the active copy: read-only for everyone, as its header says. */
+export const ACTIVE_CONFIG_MODE = 0o444;
+
 /**
  * Write the active config to `<dir of config>/.daos_server.active.yml` (mode
- * 0644), or to `<tmpdir>/.daos_server.active.yml` when that fails. Returns the
+ * 0444), or to `<tmpdir>/.daos_server.active.yml` when that fails. Returns the
  * path written, or '' when neither could be written (a warning is logged).
+ * NB: written to a staging file and renamed over the previous copy, so a
+ * read-only copy from the last start is replaced even when not root.
  */
 export function writeActiveConfig(cfg: ServerConfig, log: Logger, tmpDir: string = os.tmpdir()): string {
   const text = serverConfigToYaml(cfg);
   const candidates = [...(cfg.path ? [path.join(path.dirname(cfg.path), ACTIVE_CONFIG_NAME)] : []), path.join(tmpDir, ACTIVE_CONFIG_NAME)];
   const errors: string[] = [];
   for (const p of candidates) {
+    const staging = `${p}.${process.pid}.tmp`;
     try {
-      fs.writeFileSync(p, text, { mode: 0o644 });
-      fs.chmodSync(p, 0o644);
+      fs.writeFileSync(staging, text, { mode: ACTIVE_CONFIG_MODE });
+      fs.chmodSync(staging, ACTIVE_CONFIG_MODE);
+      fs.renameSync(staging, p);
       log.debug(`Active config saved to ${p} (read-only)`);
       return p;
     } catch (e) {
+      fs.rmSync(staging, { force: true });
       errors.push(`${p}: ${(e as Error).message}`);
     }
   }

@@ -56,3 +56,25 @@ test('import directions hold (scripts/check-imports.mjs)', async () => {
   const r = spawnSync(process.execPath, [path.resolve(src, '../../scripts/check-imports.mjs')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
+
+test('the control plane raises only registered faults (no hand-built codes that the uniqueness check cannot see)', () => {
+  // Wire decoding rebuilds faults received from elsewhere; that is not raising one.
+  const allowed = new Set([path.join('server', 'admin', 'protocol.ts')]);
+  const root = path.resolve(src, '../../src');
+  const offenders: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !allowed.has(path.relative(root, p))) {
+        fs.readFileSync(p, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            if (/new Fault\(/.test(line)) offenders.push(`${path.relative(root, p)}:${i + 1}: ${line.trim()}`);
+          });
+      }
+    }
+  };
+  for (const dir of ['cmd', 'server']) walk(path.join(root, dir));
+  assert.deepEqual(offenders, [], 'define these with defineFault in a faults.ts so their codes are checked');
+});

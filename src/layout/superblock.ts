@@ -28,6 +28,12 @@ export interface Superblock {
   /** The MS database must be created on the next start. */
   createMs: boolean;
   bootstrapMs: boolean;
+  /**
+   * Written by `daos_server start --recreate-superblocks`: until the first
+   * join, the instance asks the MS for the rank its host and instance index
+   * held (ours; absent in v0.8 superblocks).
+   */
+  recreated?: boolean;
 }
 
 export function superblockPath(scmMount: string): string {
@@ -78,10 +84,12 @@ export function readSuperblock(scmMount: string): Superblock {
     ms: o.ms === true,
     createMs: o.createms === true,
     bootstrapMs: o.bootstrapms === true,
+    recreated: o.recreated === true,
   };
 }
 
-export function writeSuperblock(scmMount: string, sb: Superblock): void {
+/** Write the superblock atomically; `owner` (uid/gid) when the I/O server runs as another user (user_name). */
+export function writeSuperblock(scmMount: string, sb: Superblock, owner?: { uid: number; gid: number }): void {
   const p = superblockPath(scmMount);
   const staging = p + '.staging';
   const text = YAML.stringify({
@@ -93,10 +101,12 @@ export function writeSuperblock(scmMount: string, sb: Superblock): void {
     ms: sb.ms,
     createms: sb.createMs,
     bootstrapms: sb.bootstrapMs,
+    ...(sb.recreated ? { recreated: true } : {}),
   });
   try {
     const fd = fs.openSync(staging, 'w', 0o600);
     try {
+      if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
       fs.writeSync(fd, text);
       fs.fsyncSync(fd);
     } finally {

@@ -61,14 +61,27 @@ export class TerminalSink implements LogSink {
   }
 }
 
-/** File sink in the original's control-log format; appends, synchronously. */
+/**
+ * File sink in the original's control-log format; appends, synchronously.
+ * With `json` (control_log_json) each message is one JSON object per line:
+ * `{"host", "level", "time", "message"}`.
+ */
 export class FileSink implements LogSink {
   private fd: number;
   private readonly host = os.hostname();
-  constructor(readonly path: string) {
+  private readonly json: boolean;
+  constructor(
+    readonly path: string,
+    opts: { json?: boolean } = {},
+  ) {
     this.fd = fs.openSync(path, 'a', 0o644);
+    this.json = opts.json === true;
   }
   write(level: Exclude<LogLevel, 'disabled'>, msg: string, time: Date): void {
+    if (this.json) {
+      fs.writeSync(this.fd, JSON.stringify({ host: this.host, level, time: time.toISOString(), message: msg.replace(/\n$/, '') }) + '\n');
+      return;
+    }
     const tag = level.toUpperCase();
     const lines = msg.replace(/\n$/, '').split('\n');
     const text = lines.map((l) => `${this.host} ${tag} ${fileTimestamp(time)} ${l}\n`).join('');

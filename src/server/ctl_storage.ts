@@ -5,8 +5,23 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import { ResponseStatus } from '../proto/ctl/common_pb.js';
 import type { StoragePrepareReq, StoragePrepareRespSchema, StorageScanRespSchema } from '../proto/ctl/storage_pb.js';
 import { Fault, errorMessage } from '../fault/fault.js';
-import type { NvmeController, ScmScanResult, PmemNamespace } from './storage/types.js';
+import type { BdevProvider, NvmeController, NvmePrepareRequest, NvmePrepareResult, ScmScanResult, PmemNamespace } from './storage/types.js';
+import { filterActive, preparePciList, skippedMessage, type BdevFilter } from './storage/bdev_filter.js';
 import type { ControlServer } from './server.js';
+
+/**
+ * NVMe prepare limited by bdev_include/bdev_exclude: the filter's leftovers
+ * are named in the messages, and when nothing is left nothing is prepared.
+ */
+export async function prepareNvmeFiltered(bdev: BdevProvider, req: NvmePrepareRequest, filter: BdevFilter | undefined): Promise<NvmePrepareResult> {
+  if (!filterActive(filter)) return bdev.prepare(req);
+  const present = (await bdev.scan()).map((c) => c.pciAddr);
+  const { allow, skipped } = preparePciList(req.pciAllowList, present, filter);
+  const notes = skipped.length ? [skippedMessage(skipped)] : [];
+  if (allow.length === 0) return { messages: [...notes, 'no NVMe controller left to prepare; nothing changed'], rebound: [] };
+  const r = await bdev.prepare({ ...req, pciAllowList: allow });
+  return { messages: [...notes, ...r.messages], rebound: r.rebound };
+}
 
 export function pmemToProto(n: PmemNamespace) {
   return { uuid: n.uuid, blockdev: n.blockDevice, dev: n.name, numanode: n.numaNode, size: BigInt(n.size) };
@@ -56,13 +71,17 @@ export async function prepareStorage(srv: ControlServer, req: StoragePrepareReq)
   const resp: MessageInitShape<typeof StoragePrepareRespSchema> = {};
   if (req.nvme) {
     try {
-      await srv.deps.bdev.prepare({
-        pciAllowList: req.nvme.pciwhitelist.split(/\s+/).filter(Boolean),
-        nrHugepages: req.nvme.nrhugepages,
-        targetUser: req.nvme.targetuser,
-        reset: req.nvme.reset,
-      });
-      resp.nvme = { state: { status: ResponseStatus.CTL_SUCCESS } };
+      const r = await prepareNvmeFiltered(
+        srv.deps.bdev,
+        {
+          pciAllowList: req.nvme.pciwhitelist.split(/\s+/).filter(Boolean),
+          nrHugepages: req.nvme.nrhugepages,
+          targetUser: req.nvme.targetuser,
+          reset: req.nvme.reset,
+        },
+        { include: srv.cfg.bdevInclude, exclude: srv.cfg.bdevExclude },
+      );
+      resp.nvme = { state: { status: ResponseStatus.CTL_SUCCESS, info: r.messages.join('\n') } };
     } catch (e) {
       resp.nvme = { state: failure(ResponseStatus.CTL_ERR_NVME, e) };
     }

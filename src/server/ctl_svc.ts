@@ -12,11 +12,11 @@ import type { ServiceImpl, CallContext } from '../lib/grpc/service.js';
 import { errorMessage } from '../fault/fault.js';
 import type { Member } from '../system/membership.js';
 import type { RankResult } from '../system/mgmt_system.js';
-import { systemFaults } from '../system/faults.js';
-import { FORWARDED_KEY } from './ms_client.js';
+import { FORWARDED_KEY, viaLeader } from './ms_client.js';
 import type { ControlServer } from './server.js';
 import { SUPPORTED_PROVIDERS, scanFabric } from './netdetect.js';
 import { scanToProto, prepareStorage } from './ctl_storage.js';
+import { filterByPci } from './storage/bdev_filter.js';
 
 export function memberToProto(m: Member): MessageInitShape<typeof SystemMemberSchema> {
   return {
@@ -44,7 +44,7 @@ export function controlService(srv: ControlServer): ServiceImpl<typeof MgmtCtl> 
   /** The MS here, or a fault when this server cannot answer system requests itself. */
   const localMs = (ctx: CallContext) => {
     if (srv.ms) return srv.ms;
-    if (srv.isAccessPoint || forwarded(ctx)) throw systemFaults.msNotReady(srv.leader, srv.msNotReadyReason);
+    if (srv.isAccessPoint || forwarded(ctx)) throw srv.msNotReadyFault();
     return undefined;
   };
   const fwd = { metadata: { [FORWARDED_KEY]: os.hostname() } };
@@ -55,7 +55,8 @@ export function controlService(srv: ControlServer): ServiceImpl<typeof MgmtCtl> 
         (scm) => ({ scm, scmError: undefined as string | undefined }),
         (e) => ({ scm: { modules: [], namespaces: [], state: 'unknown' as const }, scmError: errorMessage(e) }),
       ), await srv.deps.bdev.scan().then(
-        (nvme) => ({ nvme, nvmeError: undefined as string | undefined }),
+        // bdev_include / bdev_exclude limit what the scan shows.
+        (nvme) => ({ nvme: filterByPci(nvme, { include: srv.cfg.bdevInclude, exclude: srv.cfg.bdevExclude }), nvmeError: undefined as string | undefined }),
         (e) => ({ nvme: [], nvmeError: errorMessage(e) }),
       ));
     },
@@ -78,34 +79,39 @@ export function controlService(srv: ControlServer): ServiceImpl<typeof MgmtCtl> 
           pciaddr: r.device,
           state: r.ok
             ? { status: ResponseStatus.CTL_SUCCESS, info: r.info ?? '' }
-            : { status: ResponseStatus.CTL_ERR_NVME, error: r.error ?? 'unknown error', info: r.info ?? '' },
+            : {
+                // NB: v0.8 labelled every block device CTL_ERR_NVME; only NVMe devices are, here.
+                status: srv.cfg.servers[r.index]?.bdev.class === 'nvme' ? ResponseStatus.CTL_ERR_NVME : ResponseStatus.CTL_ERR_BDEV,
+                error: r.error ?? 'unknown error',
+                info: r.info ?? '',
+              },
         })),
       };
     },
 
     async systemMemberQuery(_req, ctx) {
       const ms = localMs(ctx);
-      if (!ms) return srv.peers.control(srv.leader).unary('systemMemberQuery', {}, fwd);
+      if (!ms) return viaLeader(srv.leader, srv.peers.control(srv.leader).unary('systemMemberQuery', {}, fwd));
       return { members: ms.query().members.map(memberToProto) };
     },
 
     async systemQuery(req, ctx) {
       const ms = localMs(ctx);
-      if (!ms) return srv.peers.control(srv.leader).unary('systemQuery', { ranks: req.ranks }, fwd);
+      if (!ms) return viaLeader(srv.leader, srv.peers.control(srv.leader).unary('systemQuery', { ranks: req.ranks }, fwd));
       const q = ms.query(req.ranks);
       return { members: q.members.map(memberToProto), mapVersion: BigInt(q.mapVersion), absentRanks: q.absent };
     },
 
     async systemStop(req, ctx) {
       const ms = localMs(ctx);
-      if (!ms) return srv.peers.control(srv.leader).unary('systemStop', { ranks: req.ranks, force: req.force }, fwd);
+      if (!ms) return viaLeader(srv.leader, srv.peers.control(srv.leader).unary('systemStop', { ranks: req.ranks, force: req.force }, fwd));
       const results = await ms.stopRanks(req.ranks, req.force);
       return { results: results.map(resultToProto) };
     },
 
     async systemStart(req, ctx) {
       const ms = localMs(ctx);
-      if (!ms) return srv.peers.control(srv.leader).unary('systemStart', { ranks: req.ranks }, fwd);
+      if (!ms) return viaLeader(srv.leader, srv.peers.control(srv.leader).unary('systemStart', { ranks: req.ranks }, fwd));
       const results = await ms.startRanks(req.ranks);
       return { results: results.map(resultToProto) };
     },

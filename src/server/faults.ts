@@ -71,7 +71,7 @@ export const serverFaults = {
     () => "check the instance's log_file",
     [0, 202, -1],
   ),
-  alreadyRunning: defineFault(
+  instancesRunning: defineFault(
     Domain.server,
     c + 11,
     'ServerInstancesRunning',
@@ -134,5 +134,54 @@ export const serverFaults = {
     (idx: number, mount: string) => `I/O server instance ${idx}: SCM at ${mount} is formatted but holds no superblock`,
     () => 'reformat with dmg storage format --reformat, or restart daos_server with --recreate-superblocks to write a new one (the instance then joins as a new member)',
     [0, '/mnt/daos'],
+  ),
+  badFlagValue: defineFault(
+    Domain.server,
+    c + 19,
+    'ServerBadFlagValue',
+    (flag: string, value: string, _min: number, _max: number) => `invalid value ${JSON.stringify(value)} for ${flag}`,
+    (flag: string, _value: string, min: number, max: number) => `give ${flag} a whole number between ${min} and ${max}`,
+    ['-p/--port', 'x', 0, 65535],
+  ),
+  prepareOnlyConflict: defineFault(
+    Domain.server,
+    c + 20,
+    'ServerPrepareOnlyConflict',
+    () => 'nvme-only and scm-only options should not be set together',
+    () => 'give at most one of -n/--nvme-only and -s/--scm-only (neither prepares both)',
+    [],
+  ),
+  alreadyRunning: defineFault(
+    Domain.server,
+    c + 21,
+    'ServerAlreadyRunning',
+    (pid: number, socketDir: string) => `another daos_server (pid ${pid}) is already running with socket_dir ${socketDir}`,
+    (pid: number) =>
+      `stop it first (kill ${pid}, or systemctl stop daos_server) and start again; to run a second server on this host, give it its own 'socket_dir' (-d) and 'port' (-p)`,
+    [4242, '/var/run/daos_server'],
+  ),
+  lockFile: defineFault(
+    Domain.server,
+    c + 22,
+    'ServerLockFile',
+    (file: string, reason: string) => `unable to take the lock ${file}: ${reason}`,
+    (file: string) => `make the socket directory writable by the user running daos_server, or remove ${file} if no daos_server is running`,
+    ['/var/run/daos_server/daos_server.lock', 'permission denied'],
+  ),
+  ownerChange: defineFault(
+    Domain.server,
+    c + 23,
+    'ServerOwnerChange',
+    (what: string, owner: string, reason: string) => `unable to give ${what} to ${owner}: ${reason}`,
+    () => "check that daos_server runs as root and that 'user_name'/'group_name' in daos_server.yml name a local user and group, or remove them to keep everything owned by the user running daos_server",
+    ['/mnt/daos', 'daos:daos', 'EPERM'],
+  ),
+  formatNotAttempted: defineFault(
+    Domain.server,
+    c + 24,
+    'ServerFormatNotAttempted',
+    (idx: number, refused: string) => `I/O server instance ${idx} was not formatted: the format was refused as a whole (${refused})`,
+    () => 'nothing was written; fix the refused block device named in the same reply (or its bdev_list entry in daos_server.yml), then run dmg storage format again',
+    [0, 'instance 1: "/dev/sdb" is in use'],
   ),
 };

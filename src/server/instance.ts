@@ -63,6 +63,8 @@ export interface InstanceHost {
   /** Tell the MS about a state change. */
   report(inst: IOServerInstance): void;
   shmId?: number;
+  /** The user and group the I/O server runs as (user_name/group_name); undefined: daos_server's own. */
+  owner?: { uid: number; gid: number };
 }
 
 export interface InstanceTimeouts {
@@ -181,7 +183,7 @@ export class IOServerInstance {
       const ready = new Promise<NotifyReadyReq>((resolve, reject) => {
         this.readyWaiter = { resolve, reject };
       });
-      const proc = new IOServerProcess(this.host.ioServerBin, args, { ...ioServerEnv(this.cfg), ...bdevEnv }, this.log, this.index);
+      const proc = new IOServerProcess(this.host.ioServerBin, args, { ...ioServerEnv(this.cfg), ...bdevEnv }, this.log, this.index, this.host.owner);
       this.proc = proc;
       void proc.exited.then((e) => this.onExit(proc, describeExit(e)));
       const timer = setTimeout(
@@ -200,13 +202,13 @@ export class IOServerInstance {
       }
       this.drpc = await DrpcClient.connect(rdy.drpcListenerSock, { timeoutMs: this.timeouts.drpcMs });
       const { rank, handleKey } = await Promise.race([this.host.join(this, rdy, abort.signal), exitedEarly]);
-      if (!this.sb.validRank || this.sb.rank !== rank) {
-        this.sb = { ...this.sb, rank, validRank: true };
-        writeSuperblock(this.cfg.scm.mountPoint, this.sb);
+      if (!this.sb.validRank || this.sb.rank !== rank || this.sb.recreated) {
+        this.sb = { ...this.sb, rank, validRank: true, recreated: false };
+        writeSuperblock(this.cfg.scm.mountPoint, this.sb, this.host.owner);
       }
       if (this.sb.createMs) {
         this.sb = { ...this.sb, createMs: false, bootstrapMs: false };
-        writeSuperblock(this.cfg.scm.mountPoint, this.sb);
+        writeSuperblock(this.cfg.scm.mountPoint, this.sb, this.host.owner);
       }
       await this.call(Method.setRank, toBinary(SetRankReqSchema, create(SetRankReqSchema, { rank })));
       await this.call(Method.setUp, toBinary(SetUpReqSchema, create(SetUpReqSchema, { handleKey, rank })));

@@ -103,11 +103,13 @@ export class IOServerProcess {
   readonly exited: Promise<ExitInfo>;
   private exitInfo?: ExitInfo;
 
-  constructor(bin: string, args: string[], env: NodeJS.ProcessEnv, log: Logger, index: number) {
+  constructor(bin: string, args: string[], env: NodeJS.ProcessEnv, log: Logger, index: number, owner?: { uid: number; gid: number }) {
     // NB: own process group, so a Ctrl-C on daos_server's terminal reaches
     // daos_server alone and it stops its I/O servers in order; stdin is the
     // lifeline: the I/O server exits when daos_server goes away, even on SIGKILL.
-    this.child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // With user_name/group_name the I/O server runs as that user and group
+    // (its supplementary groups are dropped).
+    this.child = spawn(bin, args, { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, ...(owner ? { uid: owner.uid, gid: owner.gid } : {}) });
     const prefix = `${IO_SERVER_BIN}:${index} `;
     readline.createInterface({ input: this.child.stdout! }).on('line', (l) => log.info(prefix + l));
     readline.createInterface({ input: this.child.stderr! }).on('line', (l) => log.error(prefix + l));

@@ -8,7 +8,7 @@ import { systemFaults } from '../system/faults.js';
 import { JoinResp_State } from '../proto/mgmt/srv_pb.js';
 import { NIL_RANK } from '../system/membership.js';
 import type { ControlServer } from './server.js';
-import { FORWARDED_KEY, peerIP, splitHostPortSafe } from './ms_client.js';
+import { FORWARDED_KEY, peerIP, splitHostPortSafe, viaLeader } from './ms_client.js';
 import type { CallContext } from '../lib/grpc/service.js';
 import { daosErr, errJson, poolListEntry, poolQueryToProto } from './mgmt_pool_svc.js';
 import { clientCall } from './client_call.js';
@@ -21,13 +21,13 @@ const DER_NOSYS = -1010;
 export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
   const ms = () => {
     if (srv.ms) return srv.ms;
-    if (srv.isAccessPoint) throw systemFaults.msNotReady(srv.leader, srv.msNotReadyReason);
+    if (srv.isAccessPoint) throw srv.msNotReadyFault();
     throw systemFaults.notReplica(srv.deps.hostname, srv.leader);
   };
   /** The pool service here, or undefined when this server must forward to the leader. */
   const pools = (ctx: CallContext) => {
     if (srv.ms) return srv.poolService;
-    if (srv.isAccessPoint || ctx.metadata.get(FORWARDED_KEY).length) throw systemFaults.msNotReady(srv.leader, srv.msNotReadyReason);
+    if (srv.isAccessPoint || ctx.metadata.get(FORWARDED_KEY).length) throw srv.msNotReadyFault();
     return undefined;
   };
   const fwd = { metadata: { [FORWARDED_KEY]: os.hostname() } };
@@ -54,6 +54,8 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
         faultDomain: req.faultDomain || `/${req.hostname || peerIP(ctx.peer)}`,
         instanceIdx: req.instanceIdx,
         system: req.sys,
+        replace: req.replace,
+        targets: req.targets || undefined,
       });
       return { status: 0, rank: r.rank, state: JoinResp_State.IN, mapVersion: BigInt(r.mapVersion), handleKey: ms().database.handleKey };
     },
@@ -114,7 +116,7 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
     // ---- pools (dmg) ----
     async poolCreate(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('poolCreate', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('poolCreate', req, fwd));
       try {
         const p = await ps.create({
           uuid: req.uuid,
@@ -134,7 +136,7 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
     },
     async poolDestroy(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('poolDestroy', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('poolDestroy', req, fwd));
       try {
         await ps.destroy(req.uuid, req.force);
         return { status: 0 };
@@ -144,13 +146,13 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
     },
     async listPools(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('listPools', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('listPools', req, fwd));
       if (req.sys && req.sys !== srv.cfg.name) throw systemFaults.wrongSystem(req.sys, srv.cfg.name);
       return { status: 0, pools: ps.pools().filter((p) => p.state === 'ready').map((p) => poolListEntry(p, ps.poolHandles(p.uuid).length)) };
     },
     async poolQuery(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('poolQuery', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('poolQuery', req, fwd));
       try {
         return poolQueryToProto(await ps.query(req.uuid));
       } catch (e) {
@@ -159,29 +161,29 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
     },
     async poolGetACL(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('poolGetACL', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('poolGetACL', req, fwd));
       return aclResp(() => ps.getAcl(req.uuid));
     },
     async poolOverwriteACL(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('poolOverwriteACL', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('poolOverwriteACL', req, fwd));
       return aclResp(() => ps.overwriteAcl(req.uuid, req.ACL));
     },
     async poolUpdateACL(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('poolUpdateACL', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('poolUpdateACL', req, fwd));
       return aclResp(() => ps.updateAcl(req.uuid, req.ACL));
     },
     async poolDeleteACL(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('poolDeleteACL', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('poolDeleteACL', req, fwd));
       return aclResp(() => ps.deleteAcl(req.uuid, req.principal));
     },
 
     // ---- clients (through daos_agent) and targets (from the MS) ----
     async clientCall(req, ctx) {
       const ps = pools(ctx);
-      if (!ps) return leader().unary('clientCall', req, fwd);
+      if (!ps) return viaLeader(srv.leader, leader().unary('clientCall', req, fwd));
       return clientCall(srv, req);
     },
     async targetsCall(req) {

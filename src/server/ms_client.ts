@@ -3,7 +3,8 @@
  * reports, forwarded system requests) and, on the MS, the hosts of the ranks
  * it stops and starts. Connections are cached per address.
  */
-import { ServiceClient } from '../lib/grpc/service.js';
+import { ServiceClient, transportFailure } from '../lib/grpc/service.js';
+import { systemFaults } from '../system/faults.js';
 import { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
 import { MgmtCtl } from '../proto/ctl/control_pb.js';
 import type { ClientTransport } from '../security/transport.js';
@@ -11,6 +12,21 @@ import type { RankController } from '../system/mgmt_system.js';
 
 /** Metadata set on a request that one daos_server forwarded to the MS leader, so it is never forwarded twice. */
 export const FORWARDED_KEY = 'daos-forwarded';
+
+/**
+ * A request forwarded to the MS leader: when the leader cannot be reached the
+ * caller gets a fault naming the access point and the fix, in plain words,
+ * rather than the transport error of this hop.
+ */
+export async function viaLeader<T>(leader: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (e) {
+    const why = transportFailure(e);
+    if (why !== undefined) throw systemFaults.msUnreachable(leader, why);
+    throw e;
+  }
+}
 
 export class PeerClients {
   private readonly svc = new Map<string, ServiceClient<typeof MgmtSvc>>();

@@ -4,6 +4,8 @@
  * Start sequence (after the config was loaded, overridden and validated):
  *  1. the runtime (socket) directory must exist and be writable;
  *  2. every fabric_iface must have an IPv4 address;
+ *  2b. no other daos_server may hold the socket directory's lock, and the
+ *     control port must be free; then the lock is taken (the first write);
  *  3. the dRPC listener for the I/O servers, then the gRPC control port;
  *  4. each instance's SCM is checked: formatted storage with a superblock is
  *     ready; otherwise the server stays in maintenance mode until
@@ -32,7 +34,7 @@ import { NotifyReadyReqSchema, BioErrorReqSchema } from '../proto/srv/srv_pb.js'
 import type { NotifyReadyReq } from '../proto/srv/srv_pb.js';
 import { MgmtCtl } from '../proto/ctl/control_pb.js';
 import { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
-import { implement, serviceDefinition, type Authorizer } from '../lib/grpc/service.js';
+import { implement, serviceDefinition, transportFailure, type Authorizer } from '../lib/grpc/service.js';
 import { clientCredentials, serverCredentials, type ServerTransport } from '../security/transport.js';
 import { roleAuthorizer } from '../security/roles.js';
 import { LmdbSystemDatabase } from '../system/database.js';
@@ -53,6 +55,9 @@ import { serverFaults } from './faults.js';
 import { systemFaults } from '../system/faults.js';
 import { controlService } from './ctl_svc.js';
 import { mgmtService } from './mgmt_svc.js';
+import { ServerLock, checkNotRunning, checkPortFree, realProcesses, type ProcessSeams } from './lock.js';
+import { resolveOwner, realOwnerSeams, type Owner, type OwnerSeams } from './owner.js';
+import { BdevUnknown, ScmUnknown, StorageAlreadyFormatted } from './storage/faults.js';
 
 export const SERVER_SOCK = 'daos_server.sock';
 export const SYSTEM_DB = 'daos_system.mdb';
@@ -69,8 +74,17 @@ export interface ServerDeps {
   authorize?: Authorizer;
   /** Interval of the heartbeat to the MS leader. */
   heartbeatMs?: number;
-  /** Owner of formatted SCM mounts. */
+  /** Owner of formatted SCM mounts and user of the I/O servers; default: from user_name/group_name. */
   owner?: { uid: number; gid: number };
+  ownerSeams?: OwnerSeams;
+  /** How the socket directory lock sees other processes. */
+  processes?: ProcessSeams;
+}
+
+/** Why an instance waits in maintenance mode, and what fixes it (for errors of the MS and the logs). */
+interface AwaitReason {
+  why: string;
+  fix: string;
 }
 
 export interface ScmFormatOutcome {
@@ -93,6 +107,7 @@ export class ControlServer {
   readonly hlc = new Hlc();
   private msDb?: LmdbSystemDatabase;
   private msWhy = 'storage not formatted';
+  private msFix = '';
   readonly peers: PeerClients;
   private drpc?: DrpcServer;
   private grpcServer?: grpc.Server;
@@ -100,6 +115,11 @@ export class ControlServer {
   private formatting = false;
   private shuttingDown = false;
   private accessPoint = false;
+  private preflightDone?: Promise<void>;
+  private readonly lock: ServerLock;
+  /** The user and group of the I/O servers when user_name/group_name ask for another one (undefined: daos_server's own). */
+  readonly owner?: Owner;
+  private readonly awaitWhy = new Map<number, AwaitReason>();
   readonly leader: string;
   readonly log: Logger;
   private readonly serverTransport: ServerTransport;
@@ -125,10 +145,13 @@ export class ControlServer {
       }
     }
     this.peers = new PeerClients(client);
+    this.owner = deps.owner ? { ...deps.owner, label: `uid ${deps.owner.uid}:gid ${deps.owner.gid}` } : resolveOwner(cfg, deps.ownerSeams ?? realOwnerSeams);
+    this.lock = new ServerLock(cfg.socketDir, deps.processes ?? realProcesses);
     const host: InstanceHost = {
       log: deps.log,
       hostname: deps.hostname,
       ioServerBin: deps.ioServerBin,
+      owner: this.owner,
       prepareStart: (c) => this.prepareStart(c),
       join: (inst, ready, signal) => this.join(inst, ready, signal),
       report: (inst) => this.reportInstance(inst),
@@ -160,20 +183,42 @@ export class ControlServer {
     return this.msWhy;
   }
 
+  /** The fault answering a request for the MS while it is not running here: why, and what fixes it. */
+  msNotReadyFault(): Fault {
+    return systemFaults.msNotReady(this.leader, this.msWhy, this.msFix || undefined);
+  }
+
   // ---- start ---------------------------------------------------------------
 
   /**
    * Checks of the host that must pass before anything is written (logs, the
-   * active config, sockets): a refused start changes nothing.
+   * active config, sockets): a refused start changes nothing. The last step
+   * takes the socket directory's lock, the first thing written.
+   * NB: another daos_server with the same socket_dir or port is detected
+   * here, before its sockets, the active config or the control log are
+   * touched.
    */
-  preflight(): void {
-    this.checkSocketDir();
-    this.checkFabric();
+  preflight(): Promise<void> {
+    this.preflightDone ??= (async () => {
+      this.checkSocketDir();
+      this.checkFabric();
+      checkNotRunning(this.cfg.socketDir, this.deps.processes ?? realProcesses);
+      await checkPortFree(this.cfg.port);
+      const stale = this.lock.acquire();
+      if (stale !== undefined) this.log.debug(`replaced the stale lock of pid ${stale} in ${this.cfg.socketDir}`);
+    })();
+    return this.preflightDone;
   }
 
   async start(): Promise<void> {
-    this.preflight();
+    await this.preflight();
     for (const w of this.warnings) this.log.notice(`WARNING: ${w}`);
+    if (this.instances.length === 0) {
+      this.log.info(
+        "no I/O server instances configured ('servers' is empty): running the control plane only; storage scan and network scan work, format has nothing to do until entries are added under 'servers:' and daos_server is restarted",
+      );
+    }
+    if (this.owner) this.log.info(`I/O servers run as ${this.owner.label} (uid ${this.owner.uid}, gid ${this.owner.gid})`);
     await this.startDrpc();
     await this.startGrpc();
     this.log.info(`DAOS control server (pid ${process.pid}) listening on ${this.controlAddr}`);
@@ -237,6 +282,21 @@ export class ControlServer {
     });
     await d.listen();
     this.drpc = d;
+    if (this.owner) {
+      // The I/O servers create their sockets here and connect to daos_server's.
+      this.chown(this.cfg.socketDir, 'the socket directory');
+      this.chown(path.join(this.cfg.socketDir, SERVER_SOCK), 'the daos_server socket');
+    }
+  }
+
+  /** Give a path to the owner of the I/O servers (user_name/group_name). */
+  private chown(p: string, what: string): void {
+    if (!this.owner) return;
+    try {
+      fs.chownSync(p, this.owner.uid, this.owner.gid);
+    } catch (e) {
+      throw serverFaults.ownerChange(`${what} ${p}`, this.owner.label, describeErrno(e));
+    }
   }
 
   /**
@@ -318,17 +378,18 @@ export class ControlServer {
         await this.deps.scm.mount(s.scm);
       } else if (!chk.mounted) {
         this.log.info(`SCM format required (I/O server instance ${s.index}, ${s.scm.mountPoint})`);
+        this.awaitWhy.set(s.index, { why: 'is not formatted', fix: '' });
         waiting = true;
         continue;
       }
       if (!superblockExists(s.scm.mountPoint)) {
         if (this.cfg.recreateSuperblocks) {
-          this.log.info(`recreating the superblock of I/O server instance ${s.index}`);
-          writeSuperblock(s.scm.mountPoint, newSuperblock({ system: this.cfg.name, rank: s.rank, ms: this.accessPoint && s.index === 0 }));
+          this.recreateSuperblock(s);
         } else {
           const f = serverFaults.superblockMissing(s.index, s.scm.mountPoint);
           this.log.error(f.description);
           this.log.error(f.resolution);
+          this.awaitWhy.set(s.index, { why: `is formatted but holds no superblock (${s.scm.mountPoint})`, fix: f.resolution });
           waiting = true;
           continue;
         }
@@ -343,12 +404,46 @@ export class ControlServer {
     await this.maybeStartMs();
   }
 
+  /**
+   * --recreate-superblocks: a new superblock on formatted SCM that lost its
+   * own. The instance gets a new identity; unless the config fixes its rank,
+   * its first join asks the MS for the rank this host and instance index held
+   * (`recreated`), so the old member is taken over rather than left behind.
+   * On the MS instance an existing system database is kept, not bootstrapped.
+   */
+  private recreateSuperblock(s: IOServerConfig): void {
+    const msInstance = this.accessPoint && s.index === 0;
+    const db = path.join(s.scm.mountPoint, SYSTEM_DB);
+    const dbKept = msInstance && fs.existsSync(db);
+    const sb = newSuperblock({ system: this.cfg.name, rank: s.rank, ms: msInstance });
+    if (dbKept) {
+      sb.createMs = false;
+      sb.bootstrapMs = false;
+    }
+    if (s.rank === undefined) sb.recreated = true;
+    writeSuperblock(s.scm.mountPoint, sb, this.owner);
+    const rank =
+      s.rank !== undefined
+        ? `it joins with its configured rank ${s.rank}`
+        : 'at its join the management service gives it back the rank this host and instance held, if it knows one (else a new rank)';
+    this.log.info(
+      `recreated the superblock of I/O server instance ${s.index} (new identity ${sb.uuid}): ${rank}${dbKept ? `; the existing system database ${db} is kept` : ''}`,
+    );
+  }
+
   /** On the access point, open the system database once instance 0's storage is ready. */
   private async maybeStartMs(): Promise<void> {
     if (!this.accessPoint || this.ms) return;
     const inst = this.instances[0];
+    if (!inst) {
+      this.msWhy = `the access point (${this.deps.hostname}) has no I/O server instances in its config, so there is no storage for the system database`;
+      this.msFix = `add an entry under 'servers:' in daos_server.yml on ${this.deps.hostname}, restart daos_server there and format its storage with dmg storage format`;
+      return;
+    }
     if (inst.state === InstanceState.AwaitFormat) {
-      this.msWhy = `the storage of the access point (${this.deps.hostname}) is not formatted`;
+      const w = this.awaitWhy.get(0) ?? { why: 'is not formatted', fix: '' };
+      this.msWhy = `the storage of the access point (${this.deps.hostname}, I/O server instance 0) ${w.why}`;
+      this.msFix = w.fix;
       return;
     }
     const file = path.join(inst.cfg.scm.mountPoint, SYSTEM_DB);
@@ -360,7 +455,8 @@ export class ControlServer {
       this.log.error(`management service not started: ${this.msWhy}`);
       return;
     }
-    const create = sb.createMs || !fs.existsSync(file);
+    // NB: an existing database is always opened as it is; only a missing one is created.
+    const create = !fs.existsSync(file);
     if (create && !sb.createMs) this.log.info(`system database ${file} not found; creating a new, empty one`);
     this.msDb = LmdbSystemDatabase.openAt(file, { create, systemName: this.cfg.name, systemUuid: newSystemUuid() });
     this.ms = new ManagementService({
@@ -381,7 +477,13 @@ export class ControlServer {
       members: () => ms.query().members,
       hlc: this.hlc,
     });
-    this.log.info(`Management Service access point started${create ? ' (bootstrapped)' : ''}`);
+    this.msWhy = '';
+    this.msFix = '';
+    this.log.info(
+      create
+        ? `Management Service access point started (bootstrapped: new system database ${file})`
+        : `Management Service access point started (system database ${file} kept: ${this.msDb.members().length} member(s), map version ${this.msDb.mapVersion()})`,
+    );
   }
 
   private async stopMs(): Promise<void> {
@@ -394,7 +496,12 @@ export class ControlServer {
   }
 
   private startReadyInstances(): void {
-    for (const inst of this.instances) {
+    this.startInstances(this.instances);
+  }
+
+  /** Start those of `list` whose storage is ready and that are stopped. */
+  private startInstances(list: IOServerInstance[]): void {
+    for (const inst of list) {
       if (inst.state === InstanceState.Stopped) {
         inst.start().catch(() => {
           // already logged and reported by the instance
@@ -411,6 +518,19 @@ export class ControlServer {
     // The I/O server opens NVMe controllers through their kernel block devices (DESIGN decision 5).
     const env: Record<string, string> = {};
     if (c.bdev.class === 'nvme' && c.bdev.deviceList.length) env.DAOS_NVME_KDEVS = (await this.deps.bdev.kernelDevices(c.bdev)).join(',');
+    if (this.owner) {
+      // What the I/O server opens as its user: its backing files and its log file.
+      // NB: kdev and nvme devices keep their owner; group_name (e.g. disk) gives access to them.
+      if (c.bdev.class === 'file') for (const f of c.bdev.deviceList) this.chown(f, `block device file of I/O server instance ${c.index}`);
+      if (c.logFile) {
+        try {
+          fs.closeSync(fs.openSync(c.logFile, 'a', 0o644));
+        } catch (e) {
+          throw serverFaults.ownerChange(`the log file of I/O server instance ${c.index} ${c.logFile}`, this.owner.label, describeErrno(e));
+        }
+        this.chown(c.logFile, `the log file of I/O server instance ${c.index}`);
+      }
+    }
     if (!conf) return { env };
     const p = path.join(c.scm.mountPoint, NVME_CONF);
     fs.writeFileSync(p, conf, { mode: 0o644 });
@@ -427,6 +547,7 @@ export class ControlServer {
           {
             uuid: inst.uuid,
             rank: inst.superblock?.validRank ? inst.superblock.rank : (inst.cfg.rank ?? NIL_RANK),
+            replace: inst.superblock?.recreated === true && !inst.superblock.validRank,
             uri: ready.uri,
             nctxs: ready.nctxs,
             addr: this.controlAddr,
@@ -444,9 +565,10 @@ export class ControlServer {
       } catch (e) {
         // A refusal by the MS is final; anything else (MS not up yet, network) is retried.
         if (e instanceof Fault && e.domain === 'system' && e.code !== 506) throw e;
-        const msg = errorMessage(e);
+        const why = transportFailure(e);
+        const msg = why !== undefined ? `cannot connect to the access point ${this.leader}: ${why}` : `${this.leader}: ${errorMessage(e)}`;
         if (msg !== lastErr) {
-          this.log.info(`I/O server instance ${inst.index} waiting to join the system via ${this.leader}: ${msg}`);
+          this.log.info(`I/O server instance ${inst.index} waiting to join the system: ${msg}`);
           lastErr = msg;
         }
       }
@@ -487,41 +609,77 @@ export class ControlServer {
 
   // ---- storage format ----------------------------------------------------------
 
+  /**
+   * Format the storage of every instance that is not formatted (all of them
+   * with `reformat`), then start the instances formatted by this call.
+   *
+   * Two phases. First every instance is checked and every block device
+   * validated as a format would write it (exists, not mounted, not held,
+   * root where needed), writing nothing; one refused device refuses the whole
+   * format and leaves all storage as it was. Then SCM, block devices and,
+   * last, the superblock are written per instance.
+   * NB: an instance found already formatted (without reformat) is reported
+   * and left alone; the others are still formatted (adding an instance).
+   * A refused format starts nothing: instances stopped by dmg system stop
+   * stay stopped.
+   */
   async format(reformat: boolean): Promise<FormatOutcome> {
     if (this.shuttingDown) throw serverFaults.shuttingDown();
     if (this.formatting) throw serverFaults.formatInProgress();
     if (this.instances.some((i) => i.running || i.state === InstanceState.Starting || i.state === InstanceState.Joined)) {
-      throw serverFaults.alreadyRunning();
+      throw serverFaults.instancesRunning();
     }
     this.formatting = true;
     const out: FormatOutcome = { scm: [], bdev: [] };
+    const formatted: IOServerInstance[] = [];
     try {
+      if (this.instances.length === 0) {
+        this.log.info("nothing to format: daos_server.yml lists no I/O server instances under 'servers:'");
+        return out;
+      }
+      // Phase 1: check and validate, writing nothing.
+      const todo: IOServerInstance[] = [];
+      const refused: string[] = [];
       for (const inst of this.instances) {
         const s = inst.cfg;
-        this.log.info(`formatting storage for I/O server instance ${s.index} (reformat: ${reformat})`);
         const chk = await this.deps.scm.checkFormat(s.scm);
         if ((chk.mounted || chk.mountable) && !reformat) {
-          const f = alreadyFormatted();
+          const f = StorageAlreadyFormatted();
           this.log.info(`I/O server instance ${s.index}: ${f.description}`);
           out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: false, error: f });
           continue;
         }
         try {
-          // A configured device that does not exist refuses the format before anything changes.
-          await this.deps.bdev.validate(s.bdev);
+          await this.deps.bdev.validate(s.bdev, { forFormat: true });
         } catch (e) {
-          const f = e instanceof Fault ? e : new Fault({ domain: 'bdev', code: 308, description: errorMessage(e), resolution: "check 'bdev_list' in daos_server.yml" });
+          const f = e instanceof Fault ? e : BdevUnknown(errorMessage(e));
           this.log.error(`I/O server instance ${s.index}: ${f.description}`);
+          if (f.resolution) this.log.error(`I/O server instance ${s.index}: ${f.resolution}`);
           out.bdev.push({ index: s.index, device: s.bdev.deviceList.join(',') || s.bdev.class, ok: false, error: f.toString(), info: f.resolutionString() });
+          refused.push(`instance ${s.index}: ${f.description}`);
           continue;
         }
+        todo.push(inst);
+      }
+      if (refused.length) {
+        for (const inst of todo) {
+          out.scm.push({ index: inst.index, mountPoint: inst.cfg.scm.mountPoint, ok: false, error: serverFaults.formatNotAttempted(inst.index, refused.join('; ')) });
+        }
+        this.log.error('storage format refused: a block device cannot be formatted (see above); nothing was written');
+        return out;
+      }
+      // Phase 2: write.
+      for (const inst of todo) {
+        const s = inst.cfg;
+        this.log.info(`formatting storage for I/O server instance ${s.index} (reformat: ${reformat})`);
         if (s.index === 0 && this.accessPoint) await this.stopMs();
         inst.awaitFormat();
+        this.awaitWhy.set(s.index, { why: 'is not formatted (its format did not complete)', fix: 'see the daos_server log, fix the problem, then run dmg storage format --reformat' });
         try {
-          await this.deps.scm.format(s.scm, this.deps.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+          await this.deps.scm.format(s.scm, this.owner ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
           out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: true });
         } catch (e) {
-          const f = e instanceof Fault ? e : new Fault({ domain: 'scm', code: 206, description: errorMessage(e), resolution: 'check the daos_server log' });
+          const f = e instanceof Fault ? e : ScmUnknown(errorMessage(e));
           this.log.error(`I/O server instance ${s.index}: SCM format failed: ${f.description}`);
           out.scm.push({ index: s.index, mountPoint: s.scm.mountPoint, ok: false, error: f });
           continue;
@@ -538,15 +696,19 @@ export class ControlServer {
         }
         await this.prepareStart(s);
         // NB: the superblock is written last: it is what marks the instance formatted.
-        writeSuperblock(s.scm.mountPoint, newSuperblock({ system: this.cfg.name, rank: s.rank, ms: this.accessPoint && s.index === 0 }));
+        writeSuperblock(s.scm.mountPoint, newSuperblock({ system: this.cfg.name, rank: s.rank, ms: this.accessPoint && s.index === 0 }), this.owner);
+        this.awaitWhy.delete(s.index);
         inst.storageReady();
+        formatted.push(inst);
         this.log.info(`I/O server instance ${s.index} storage ready`);
       }
     } finally {
       this.formatting = false;
     }
-    await this.maybeStartMs();
-    this.startReadyInstances();
+    if (formatted.length) {
+      await this.maybeStartMs();
+      this.startInstances(formatted);
+    }
     return out;
   }
 
@@ -611,21 +773,12 @@ export class ControlServer {
         });
       });
     }
+    this.lock.release();
   }
 }
 
 function serverFaultsMs(srv: ControlServer): Error {
   return systemFaults.msNotReady(srv.leader, srv.msNotReadyReason);
-}
-
-function alreadyFormatted(): Fault {
-  // The original's fault 103 and its wording.
-  return new Fault({
-    domain: 'storage',
-    code: 103,
-    description: 'format request for already-formatted storage and reformat not specified',
-    resolution: 'retry the operation with reformat option to overwrite existing format',
-  });
 }
 
 function describeErrno(e: unknown): string {

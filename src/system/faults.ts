@@ -48,8 +48,9 @@ export const systemFaults = {
     Domain.system,
     c + 6,
     'SystemMsNotReady',
-    (leader: string, why: string) => `the management service on ${leader} is not running: ${why}`,
-    () => 'format the storage of the access point with dmg storage format, then retry; daos_server on the access point logs why it waits',
+    (leader: string, why: string, _fix?: string) => `the management service on ${leader} is not running: ${why}`,
+    (_leader: string, _why: string, fix?: string) =>
+      fix || 'format the storage of the access point with dmg storage format, then retry; daos_server on the access point logs why it waits',
     ['node1:10001', 'storage not formatted'],
   ),
   unknownRanks: defineFault(
@@ -67,5 +68,14 @@ export const systemFaults = {
     (rank: number) => `rank ${rank} is out of range [0, 4294967294]`,
     () => "use a rank between 0 and 4294967294, or remove 'rank' to let the management service choose",
     [4294967295],
+  ),
+  msUnreachable: defineFault(
+    Domain.system,
+    c + 9,
+    'SystemMsUnreachable',
+    (leader: string, why: string) => `cannot reach the management service at the access point ${leader}: ${why}`,
+    (leader: string) =>
+      `check that daos_server runs on ${leader} (the 'access_points' entry of daos_server.yml) and that this server can reach it; dmg -l ${leader} system query asks it directly`,
+    ['node1:10001', 'connection refused'],
   ),
 };

@@ -68,6 +68,25 @@ for (const [name, tc] of Object.entries(joinErrors)) {
   });
 }
 
+test('a re-created superblock takes back the rank of its host and instance: no ghost member', () => {
+  const s = ms();
+  s.join(jr('old0'));
+  s.join(jr('old1', { instanceIdx: 1 }));
+  s.join(jr('other', { addr: '10.0.0.2:10001', hostname: 'node2' }));
+  s.report('10.0.0.1:10001', [
+    { rank: 0, uuid: 'old0', state: 'Stopped', info: '' },
+    { rank: 1, uuid: 'old1', state: 'Stopped', info: '' },
+  ]);
+  // Instance 1 of node1 comes back with a new identity and asks for its old place.
+  assert.equal(s.join(jr('new1', { instanceIdx: 1, replace: true })).rank, 1);
+  const q = s.query();
+  assert.deepEqual(q.members.map((m) => [m.rank, m.uuid, m.state]), [[0, 'old0', 'Stopped'], [1, 'new1', 'Joined'], [2, 'other', 'Joined']]);
+  assert.equal(q.members[1].incarnation, 2, 'an incarnation of the same member');
+  // Without the flag (a reformat), or when the old member still runs, a new rank is handed out.
+  assert.equal(s.join(jr('fresh0')).rank, 3);
+  assert.equal(s.join(jr('new2', { addr: '10.0.0.2:10001', hostname: 'node2', replace: true })).rank, 4);
+});
+
 test('an explicit free rank is honoured and the cursor skips it', () => {
   const s = ms();
   assert.equal(s.join(jr('a', { rank: 1 })).rank, 1);

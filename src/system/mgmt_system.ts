@@ -31,6 +31,12 @@ export interface JoinRequest {
   instanceIdx: number;
   system: string;
   targets?: number;
+  /**
+   * The instance's superblock was re-created (`--recreate-superblocks`): it
+   * takes back the rank of the stopped member with the same hostname and
+   * instance index instead of leaving that member behind as a ghost.
+   */
+  replace?: boolean;
 }
 
 export interface JoinResult {
@@ -167,7 +173,12 @@ export class ManagementService {
     }
     const asked = req.rank === undefined || req.rank === NIL_RANK ? undefined : req.rank;
     if (asked !== undefined && (asked < 0 || asked > MAX_RANK)) throw systemFaults.badRank(asked);
-    const known = this.db.memberByUuid(req.uuid);
+    let known = this.db.memberByUuid(req.uuid);
+    let replaced: Member | undefined;
+    if (!known && asked === undefined && req.replace) {
+      replaced = this.previousIncarnation(req);
+      known = replaced;
+    }
     let rank: number;
     if (known) {
       if (asked !== undefined && asked !== known.rank) throw systemFaults.rankChange(req.uuid, known.rank, asked);
@@ -196,8 +207,27 @@ export class ManagementService {
     };
     const v = this.put(m);
     this.lastSeen.set(req.addr, this.now());
-    this.log.info(`rank ${rank} ${known ? 'rejoined' : 'joined'}: ${req.hostname} ${req.addr} ${req.fabricUri} (map version ${v})`);
+    if (replaced) {
+      this.log.info(
+        `rank ${rank} rejoined with a re-created superblock: ${req.hostname} instance ${req.instanceIdx} is now I/O server ${req.uuid} (was ${replaced.uuid}) at ${req.addr} (map version ${v})`,
+      );
+    } else {
+      this.log.info(`rank ${rank} ${known ? 'rejoined' : 'joined'}: ${req.hostname} ${req.addr} ${req.fabricUri} (map version ${v})`);
+    }
     return { rank, mapVersion: v };
+  }
+
+  /**
+   * The member a re-created instance replaces: same hostname and instance
+   * index, and not running (a running one is another live I/O server, whose
+   * rank must not be taken). Excluded members are never handed back.
+   */
+  private previousIncarnation(req: JoinRequest): Member | undefined {
+    const running = new Set([MemberState.Joined, MemberState.Stopping, MemberState.Excluded]);
+    return this.db
+      .members()
+      .filter((m) => m.hostname === req.hostname && m.instanceIdx === req.instanceIdx && !running.has(m.state))
+      .sort((a, b) => b.incarnation - a.incarnation || a.rank - b.rank)[0];
   }
 
   /** Members, optionally only the given ranks; unknown ranks are returned separately. */

@@ -21,6 +21,10 @@ import { findIoServerBinary } from '../../server/instance_exec.js';
 import { createStorageProviders } from '../../server/providers.js';
 import { SUPPORTED_PROVIDERS, scanFabric } from '../../server/netdetect.js';
 import { serverFaults } from '../../server/faults.js';
+import { controlFaults } from '../../lib/control/faults.js';
+import { prepareNvmeFiltered } from '../../server/ctl_storage.js';
+import { filterActive, filterByPci, type BdevFilter } from '../../server/storage/bdev_filter.js';
+import { scmPrepareLines } from '../../server/storage/scm.js';
 import { formatBytes, formatNvmeCapacity } from '../../lib/units/index.js';
 
 interface GlobalOpts {
@@ -46,9 +50,7 @@ interface StartOpts {
 function uint16(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new Fault({ domain: 'config', code: 413, description: `invalid value ${JSON.stringify(v)} for ${flag}`, resolution: `give ${flag} a number between 0 and 65535` });
-  }
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw serverFaults.badFlagValue(flag, v, 0, 65535);
   return n;
 }
 
@@ -84,6 +86,24 @@ function loadConfig(g: GlobalOpts, log: Logger): ServerConfig {
   return loadServerConfig(p);
 }
 
+/**
+ * bdev_include / bdev_exclude of the config, for the local storage tools.
+ * No config file (default path missing) means no filter; a broken one is
+ * reported and no filter is applied.
+ */
+function bdevFilterOf(g: GlobalOpts, log: Logger): BdevFilter | undefined {
+  let cfg: ServerConfig;
+  try {
+    cfg = loadConfig(g, log);
+  } catch (e) {
+    if (g.config || !(e instanceof Fault && e.code === 401)) log.notice(`config not used, bdev_include/bdev_exclude not applied: ${errorMessage(e)}`);
+    return undefined;
+  }
+  const f = { include: cfg.bdevInclude, exclude: cfg.bdevExclude };
+  if (filterActive(f)) log.info(`NVMe controllers limited by ${cfg.path}: bdev_include [${f.include.join(', ')}], bdev_exclude [${f.exclude.join(', ')}]`);
+  return f;
+}
+
 async function runStart(g: GlobalOpts, o: StartOpts, log: Logger): Promise<number> {
   const overrides: ServerOverrides = {
     port: uint16('-p/--port', o.port),
@@ -109,10 +129,11 @@ async function runStart(g: GlobalOpts, o: StartOpts, log: Logger): Promise<numbe
     version: DAOS_VERSION,
   });
   // NB: nothing is written (log file, active config, sockets) before the
-  // config and the host checks pass.
-  srv.preflight();
+  // config and the host checks pass, including "is another daos_server
+  // running with this socket_dir or port?".
+  await srv.preflight();
   if (cfg.controlLogFile) {
-    log.addSink(new FileSink(cfg.controlLogFile), g.debug ? 'debug' : cfg.controlLogMask);
+    log.addSink(new FileSink(cfg.controlLogFile, { json: cfg.controlLogJson }), g.debug ? 'debug' : cfg.controlLogMask);
     log.info(`${process.argv[1] ?? 'daos_server'} logging to file ${cfg.controlLogFile}`);
   } else {
     log.debug('no control log file specified; logging to stdout');
@@ -150,14 +171,18 @@ async function runStart(g: GlobalOpts, o: StartOpts, log: Logger): Promise<numbe
   return code;
 }
 
-async function runStorageScan(log: Logger): Promise<number> {
+async function runStorageScan(g: GlobalOpts, log: Logger): Promise<number> {
   const { scm, bdev } = createStorageProviders({ log });
+  const filter = bdevFilterOf(g, log);
   log.info('Scanning locally-attached storage...');
   const errors: string[] = [];
-  const ctrlrs = await bdev.scan().catch((e) => {
-    errors.push(errorMessage(e));
-    return [];
-  });
+  const ctrlrs = await bdev.scan().then(
+    (c) => filterByPci(c, filter),
+    (e) => {
+      errors.push(errorMessage(e));
+      return [];
+    },
+  );
   let out = 'NVMe controllers and namespaces:\n';
   if (ctrlrs.length === 0) out += '\t\tnone\n';
   for (const c of ctrlrs) {
@@ -196,10 +221,8 @@ interface PrepareOpts {
   force?: boolean;
 }
 
-async function runStoragePrepare(o: PrepareOpts, log: Logger): Promise<number> {
-  if (o.nvmeOnly && o.scmOnly) {
-    throw new Fault({ domain: 'server', code: 630, description: 'nvme-only and scm-only options should not be set together', resolution: 'give at most one of -n/--nvme-only and -s/--scm-only' });
-  }
+async function runStoragePrepare(g: GlobalOpts, o: PrepareOpts, log: Logger): Promise<number> {
+  if (o.nvmeOnly && o.scmOnly) throw serverFaults.prepareOnlyConflict();
   if ((process.geteuid?.() ?? 0) !== 0) throw serverFaults.notRoot('daos_server storage prepare');
   const { scm, bdev } = createStorageProviders({ log });
   const reset = o.reset === true;
@@ -208,7 +231,12 @@ async function runStoragePrepare(o: PrepareOpts, log: Logger): Promise<number> {
     log.info(`${reset ? 'Resetting' : 'Preparing'} locally-attached NVMe storage...`);
     try {
       const nr = Number(o.hugepages ?? '0');
-      await bdev.prepare({ pciAllowList: (o.pciWhitelist ?? '').split(/\s+/).filter(Boolean), nrHugepages: Number.isFinite(nr) ? nr : 0, targetUser: o.targetUser ?? '', reset });
+      const r = await prepareNvmeFiltered(
+        bdev,
+        { pciAllowList: (o.pciWhitelist ?? '').split(/\s+/).filter(Boolean), nrHugepages: Number.isFinite(nr) ? nr : 0, targetUser: o.targetUser ?? '', reset },
+        bdevFilterOf(g, log),
+      );
+      for (const m of r.messages) log.info(m);
     } catch (e) {
       printFault(log, e);
       failed = true;
@@ -222,16 +250,10 @@ async function runStoragePrepare(o: PrepareOpts, log: Logger): Promise<number> {
           'Memory allocation goals for SCM will be changed and namespaces modified. This\nwill be a destructive operation. Ensure namespaces are unmounted and the SCM\nis otherwise unused.\n',
         );
         if (!(await confirm('Are you sure you want to continue? (yes/no) '))) {
-          throw new Fault({ domain: 'client', code: 706, description: 'consent not given', resolution: 'answer yes at the prompt, or pass -f/--force' });
+          throw controlFaults.consent();
         }
       }
-      const r = await scm.prepare(reset);
-      for (const m of r.messages) log.info(m);
-      if (r.rebootRequired) log.info('A reboot is required to process new memory allocation goals.');
-      else if (r.namespaces.length) {
-        log.info('Persistent memory kernel devices:');
-        log.info(r.namespaces.map((n) => `{UUID:${n.uuid} Blockdev:${n.blockDevice} Dev:${n.name} NumaNode:${n.numaNode}}`).join(' '));
-      } else log.info('no SCM namespaces');
+      for (const line of scmPrepareLines(await scm.prepare(reset))) log.info(line);
     } catch (e) {
       printFault(log, e);
       failed = true;
@@ -310,7 +332,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     .command('scan')
     .description('Scan locally-attached SCM and NVMe storage')
     .action(async () => {
-      code = await runStorageScan(log);
+      code = await runStorageScan(g(), log);
     });
   storage
     .command('prepare')
@@ -324,7 +346,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
     .option('--reset', 'undo the preparation')
     .option('-f, --force', 'do not ask for confirmation')
     .action(async (o: PrepareOpts) => {
-      code = await runStoragePrepare(o, log);
+      code = await runStoragePrepare(g(), o, log);
     });
 
   const network = program.command('network').description('Inspect the local fabric');

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file ctl/common.proto.
  */
 export const file_ctl_common: GenFile = /*@__PURE__*/
-  fileDesc("ChBjdGwvY29tbW9uLnByb3RvEgNjdGwiCgoIRW1wdHlSZXEiGAoIRmlsZVBhdGgSDAoEcGF0aBgBIAEoCSJRCg1SZXNwb25zZVN0YXRlEiMKBnN0YXR1cxgBIAEoDjITLmN0bC5SZXNwb25zZVN0YXR1cxINCgVlcnJvchgCIAEoCRIMCgRpbmZvGAMgASgJKukBCg5SZXNwb25zZVN0YXR1cxIPCgtDVExfU1VDQ0VTUxAAEhMKD0NUTF9JTl9QUk9HUkVTUxABEg8KC0NUTF9XQUlUSU5HEAISGQoMQ1RMX0VSUl9DT05GEP///////////wESGQoMQ1RMX0VSUl9OVk1FEP7//////////wESGAoLQ1RMX0VSUl9TQ00Q/f//////////ARIYCgtDVExfRVJSX0FQUBD8//////////8BEhwKD0NUTF9FUlJfVU5LTk9XThD7//////////8BEhgKC0NUTF9OT19JTVBMEPr//////////wFiBnByb3RvMw");
+  fileDesc("ChBjdGwvY29tbW9uLnByb3RvEgNjdGwiCgoIRW1wdHlSZXEiGAoIRmlsZVBhdGgSDAoEcGF0aBgBIAEoCSJRCg1SZXNwb25zZVN0YXRlEiMKBnN0YXR1cxgBIAEoDjITLmN0bC5SZXNwb25zZVN0YXR1cxINCgVlcnJvchgCIAEoCRIMCgRpbmZvGAMgASgJKoQCCg5SZXNwb25zZVN0YXR1cxIPCgtDVExfU1VDQ0VTUxAAEhMKD0NUTF9JTl9QUk9HUkVTUxABEg8KC0NUTF9XQUlUSU5HEAISGQoMQ1RMX0VSUl9DT05GEP///////////wESGQoMQ1RMX0VSUl9OVk1FEP7//////////wESGAoLQ1RMX0VSUl9TQ00Q/f//////////ARIYCgtDVExfRVJSX0FQUBD8//////////8BEhwKD0NUTF9FUlJfVU5LTk9XThD7//////////8BEhgKC0NUTF9OT19JTVBMEPr//////////wESGQoMQ1RMX0VSUl9CREVWEPn//////////wFiBnByb3RvMw");
 
 /**
  * @generated from message ctl.EmptyReq
@@ -127,6 +127,13 @@ export enum ResponseStatus {
    * @generated from enum value: CTL_NO_IMPL = -6;
    */
   CTL_NO_IMPL = -6,
+
+  /**
+   * Ours: a block device of a class other than nvme (kdev, file, malloc) failed.
+   *
+   * @generated from enum value: CTL_ERR_BDEV = -7;
+   */
+  CTL_ERR_BDEV = -7,
 }
 
 /**

@@ -134,8 +134,8 @@ export class ForwardingBdevProvider implements BdevProvider {
     return { messages: r.Messages, rebound: r.Rebound };
   }
 
-  validate(cfg: BdevConfig): Promise<void> {
-    return this.local.validate(cfg);
+  validate(cfg: BdevConfig, opts?: { forFormat?: boolean }): Promise<void> {
+    return this.local.validate(cfg, opts);
   }
 
   format(cfg: BdevConfig): Promise<BdevFormatResult[]> {

@@ -192,6 +192,30 @@ test('kdev format never writes to a device in use or without root', async () => 
   assert.deepEqual(headAndTail(disk), { head: false, tail: true }, 'nothing was written');
 });
 
+test('validate for a format refuses what a format could not write, before anything is written', async () => {
+  const disk = path.join(tmp, 'sdb');
+  fillFile(disk, 2 * WIPE_BYTES);
+  const sysroot = path.join(tmp, 'sys');
+  buildFakeSysfs(sysroot, { devices: [], holders: { sdb: ['dm-0'] } });
+  const mounted = new FakeMountTable(path.join(tmp, 'mountinfo'), [{ mountPoint: '/data', fsType: 'xfs', source: disk }]);
+  const empty = new FakeMountTable(path.join(tmp, 'mountinfo2'));
+  const mk = (euid: number, mountinfo: string, holders = true): LocalBdevProvider =>
+    new LocalBdevProvider({
+      probe: new FakeDeviceProbe({ [disk]: 'block' }),
+      mounts: new MountTable(mountinfo),
+      sysfs: new Sysfs({ root: holders ? sysroot : path.join(tmp, 'nosys') }),
+      euid: () => euid,
+    });
+  const c = cfg({ class: 'kdev', deviceList: [disk] });
+  // At start (no forFormat) a mounted device is only checked to exist.
+  await mk(0, mounted.file).validate(c);
+  await assert.rejects(mk(0, mounted.file).validate(c, { forFormat: true }), isFault('bdev', 318, /is in use \(.*sdb is mounted at "\/data"\)/));
+  await assert.rejects(mk(0, empty.file).validate(c, { forFormat: true }), isFault('bdev', 318, /held by dm-0/));
+  await assert.rejects(mk(1000, empty.file).validate(c, { forFormat: true }), isFault('bdev', 317, /needs root/));
+  await mk(0, empty.file, false).validate(c, { forFormat: true });
+  assert.deepEqual(headAndTail(disk), { head: false, tail: true }, 'nothing was written');
+});
+
 test('nvme format resolves the PCI address and zeroes the namespace head', async () => {
   const sysroot = path.join(tmp, 'sys');
   const devRoot = path.join(tmp, 'dev');

@@ -140,7 +140,7 @@ export class LocalBdevProvider implements BdevProvider {
     return { messages, rebound };
   }
 
-  async validate(cfg: BdevConfig): Promise<void> {
+  async validate(cfg: BdevConfig, opts: { forFormat?: boolean } = {}): Promise<void> {
     switch (cfg.class) {
       case 'file':
         if (cfg.deviceList.length > 0 && !(cfg.sizeGB > 0)) throw BdevBadSize('bdev_size', cfg.sizeGB);
@@ -150,10 +150,16 @@ export class LocalBdevProvider implements BdevProvider {
         if (cfg.number > 0 && !(cfg.sizeGB > 0)) throw BdevBadSize('bdev_size', cfg.sizeGB);
         return;
       case 'kdev':
-        for (const d of cfg.deviceList) await this.checkBlockDevice(d);
+        for (const d of cfg.deviceList) {
+          await this.checkBlockDevice(d);
+          if (opts.forFormat) await this.checkWritable(d);
+        }
         return;
       case 'nvme':
-        for (const pci of cfg.deviceList) await this.sysfs.resolveNvmePci(pci);
+        for (const pci of cfg.deviceList) {
+          const dev = await this.sysfs.resolveNvmePci(pci);
+          if (opts.forFormat) await this.checkWritable(dev);
+        }
         return;
       default:
         throw BdevFormatBadParam(JSON.stringify((cfg as { class: string }).class));
@@ -264,14 +270,19 @@ export class LocalBdevProvider implements BdevProvider {
     return false;
   }
 
-  /** Zero the head of a block device that nothing uses. */
-  private async wipe(dev: string): Promise<void> {
+  /** Refuse a block device a format may not write: not root, mounted (itself or a partition), or held. */
+  private async checkWritable(dev: string): Promise<void> {
     if (this.euid() !== 0) throw BdevNeedsRoot(`writing to ${JSON.stringify(dev)}`);
     const mounted = await this.mounts.ofDevice(dev, true);
     if (mounted.length > 0) throw BdevDeviceInUse(dev, `${mounted[0]!.source} is mounted at ${JSON.stringify(mounted[0]!.mountPoint)}`);
     const real = await fs.realpath(dev).catch(() => dev);
     const holders = await this.sysfs.blockHolders(path.basename(real));
     if (holders.length > 0) throw BdevDeviceInUse(dev, `held by ${holders.join(', ')}`);
+  }
+
+  /** Zero the head of a block device that nothing uses (checked again: validate ran earlier). */
+  private async wipe(dev: string): Promise<void> {
+    await this.checkWritable(dev);
     await this.probe.zeroHead(dev, WIPE_BYTES);
   }
 }

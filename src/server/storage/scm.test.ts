@@ -18,6 +18,7 @@ import {
   SCM_DIR_MARKER,
   msgRemovingNamespace,
   scmPrepareAction,
+  scmPrepareLines,
   scmPrepareNeedsConsent,
   type ScmPrepareAction,
 } from './scm.js';
@@ -149,6 +150,19 @@ test('scan caches its result until a rescan', async () => {
 });
 
 // ---- the prepare state machine --------------------------------------------------------------
+
+test('scmPrepareLines: the reboot notice is printed once, whether or not the messages carry it', () => {
+  const cases: Record<string, { r: ScmPrepareResult; want: string[] }> = {
+    'first run (messages carry it)': { r: { rebootRequired: true, namespaces: [], messages: [MSG_REBOOT_REQUIRED] }, want: [MSG_REBOOT_REQUIRED] },
+    '--reset (messages carry it)': {
+      r: { rebootRequired: true, namespaces: [], messages: ['Removing namespace namespace0.0...', MSG_REBOOT_REQUIRED] },
+      want: ['Removing namespace namespace0.0...', MSG_REBOOT_REQUIRED],
+    },
+    'an older daos_admin that did not say it': { r: { rebootRequired: true, namespaces: [], messages: [] }, want: [MSG_REBOOT_REQUIRED] },
+    'no namespaces': { r: { rebootRequired: false, namespaces: [], messages: [] }, want: ['no SCM namespaces'] },
+  };
+  for (const [name, tc] of Object.entries(cases)) assert.deepEqual(scmPrepareLines(tc.r), tc.want, name);
+});
 
 test('scmPrepareAction: one decision per state and reset flag', () => {
   const cases: [ScmState, boolean, ScmPrepareAction][] = [

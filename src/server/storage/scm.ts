@@ -81,6 +81,22 @@ export const SCM_PREPARE_WARNING =
   'will be a destructive operation. Ensure namespaces are unmounted and the SCM\n' +
   'is otherwise unused.';
 export const MSG_REBOOT_REQUIRED = 'A reboot is required to process new memory allocation goals.';
+
+/**
+ * What `daos_server storage prepare` prints for an SCM prepare: the
+ * provider's messages, then the reboot notice (once: the messages may carry
+ * it already) or the namespaces.
+ */
+export function scmPrepareLines(r: ScmPrepareResult): string[] {
+  const out = [...r.messages];
+  if (r.rebootRequired) {
+    if (!out.includes(MSG_REBOOT_REQUIRED)) out.push(MSG_REBOOT_REQUIRED);
+  } else if (r.namespaces.length) {
+    out.push('Persistent memory kernel devices:');
+    out.push(r.namespaces.map((n) => `{UUID:${n.uuid} Blockdev:${n.blockDevice} Dev:${n.name} NumaNode:${n.numaNode}}`).join(' '));
+  } else out.push('no SCM namespaces');
+  return out;
+}
 export const MSG_CREATING_NAMESPACE = 'creating SCM namespace, may take a few minutes...';
 export const MSG_RESETTING = 'resetting SCM memory allocations';
 export const MSG_ALREADY_RESET = 'SCM is already reset';

@@ -127,8 +127,13 @@ export interface BdevProvider {
   scan(): Promise<NvmeController[]>;
   /** Bind the selected NVMe controllers to the kernel nvme driver (our I/O servers use it, not SPDK). */
   prepare(req: NvmePrepareRequest): Promise<NvmePrepareResult>;
-  /** Check every configured device exists (and resolve nvme PCI addresses); throws a Fault naming the device. */
-  validate(cfg: BdevConfig): Promise<void>;
+  /**
+   * Check every configured device exists (and resolve nvme PCI addresses);
+   * throws a Fault naming the device. With `forFormat`, also check that a
+   * format could write each one (kdev and nvme: root, not mounted, no
+   * holders), so that a format refuses before it writes anything.
+   */
+  validate(cfg: BdevConfig, opts?: { forFormat?: boolean }): Promise<void>;
   /** Prepare the configured devices for use (create files, wipe headers); one result per device. */
   format(cfg: BdevConfig): Promise<BdevFormatResult[]>;
   /**
