@@ -319,6 +319,9 @@ test('array import/export of a few MiB: checksums match, to a file and to stdout
   // The keys of the array: metadata dkey 0 and chunks 1..6
   const keys = ok(await daos(['object', 'list-keys', 'tank', 'arr', `--oid=${oid}`]));
   assert.equal(keys.out, '0\n1\n2\n3\n4\n5\n6\n', 'u64 dkeys in numeric order');
+  // Both imported arrays are listed, in OID order.
+  const lo = ok(await daos(['container', 'list-objects', 'tank', 'arr']));
+  assert.deepEqual(lo.out.trim().split('\n').sort(), [oid, doc.response.oid].sort());
   const dump = ok(await daos(['object', 'dump', 'tank', 'arr', `--oid=${oid}`]));
   assert.match(dump.out, /^dkey: 6\n  akey: 0 array, record size 1, extents \[0, \+12345\)$/m);
   assert.match(dump.out, /^dkey: 0\n  akey: 0 single value, 24 bytes$/m);

@@ -5,7 +5,9 @@
 import * as C from '../proto/mgmt/client_pb.js';
 import type { ContOpenResp } from '../proto/mgmt/client_pb.js';
 import { DaosError, DER } from '../daos/errors.js';
-import { generateOid, type Oid } from '../daos/oid.js';
+import { compareOid, generateOid, type Oid } from '../daos/oid.js';
+import { isUnavailable } from '../daos/poolmap.js';
+import * as P from '../rpc/protocol.js';
 import { classByName, type ObjectClassId } from '../daos/oclass.js';
 import type { Pool } from './pool.js';
 import { DaosObject } from './object.js';
@@ -134,6 +136,38 @@ export class Container {
   async allocOids(count = 1n): Promise<bigint> {
     const r = await this.client.mgmt('ContAllocOids', C.OidAllocReqSchema, { ...this.ref(), count: BigInt(count) }, C.OidAllocRespSchema);
     return r.lo;
+  }
+
+  /**
+   * Every object stored in the container (its IDs, in OID order), gathered
+   * from every target of the pool. A target that cannot be reached makes it
+   * fail: the list would be incomplete.
+   */
+  async listObjects(): Promise<Oid[]> {
+    const ref = this.ref();
+    const seen = new Map<string, Oid>();
+    const targets = this.pool.map.targets.filter((t) => !isUnavailable(t.status));
+    await Promise.all(
+      targets.map(async (t) => {
+        const uri = this.pool.ranks.get(t.rank);
+        if (!uri) throw new DaosError(-DER.UNREACH, `rank ${t.rank} has no known fabric address`);
+        const conn = await this.object(generateOid({ lo: 0 }, classByName('S1').id)).registeredConn(uri);
+        let anchor = Buffer.alloc(0);
+        for (let page = 0; page < 1_000_000; page++) {
+          const meta = P.encodeList({ pool: ref.pool, cont: ref.cont, coh: ref.handle, hi: 0n, lo: 0n, shard: 0, epoch: 0n, dkey: Buffer.alloc(0), akey: Buffer.alloc(0), anchor, max: 4096 });
+          const r = await conn.call(P.Op.LIST_OBJ, t.index, meta, [], { mapVersion: this.pool.map.version, timeoutMs: 60_000 });
+          if (r.status !== 0) throw new DaosError(r.status, `listing the objects of rank ${t.rank} target ${t.index}: ${r.meta.toString('utf8')}`);
+          const l = P.decodeListReply(r.meta);
+          for (const k of l.keys) {
+            const oid = { hi: k.key.readBigUInt64BE(0), lo: k.key.readBigUInt64BE(8) };
+            seen.set(`${oid.hi}.${oid.lo}`, oid);
+          }
+          if (l.anchor.length === 0) break;
+          anchor = Buffer.from(l.anchor);
+        }
+      }),
+    );
+    return [...seen.values()].sort(compareOid);
   }
 
   async close(): Promise<void> {

@@ -108,6 +108,11 @@ export class DaosObject {
     return { uri, target: s.targetIndex };
   }
 
+  /** A connection to an I/O server with this object's container handle registered on it. */
+  registeredConn(uri: string): Promise<RpcConnection> {
+    return this.conn(uri);
+  }
+
   /** A connection to the I/O server of a shard, with our container handle registered on it. */
   private async conn(uri: string): Promise<RpcConnection> {
     const c = await this.cont.client.engine(uri);

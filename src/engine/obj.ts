@@ -122,6 +122,8 @@ export class ObjService {
       case P.Op.LIST_AKEY:
       case P.Op.LIST_RECX:
         return this.list(req);
+      case P.Op.LIST_OBJ:
+        return this.listObjects(req);
       case P.Op.QUERY_KEY:
         return this.query(req);
       case P.Op.DTX_COMMIT:
@@ -250,6 +252,29 @@ export class ObjService {
       reply = { keys: [], recxs: r.recxs, size: r.size, anchor: r.anchor ?? Buffer.alloc(0) };
     }
     return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeListReply(reply) };
+  }
+
+  /** The objects of a container on this target, OID order, each once (not per shard); paged by index. */
+  private listObjects(req: RpcRequest): RpcResponse {
+    const q = P.decodeList(req.meta);
+    const { pool, store } = this.admit(req, q, false, false);
+    const seen = new Map<string, Buffer>();
+    for (const o of store.listObjects(q.cont)) {
+      const k = Buffer.alloc(16);
+      k.writeBigUInt64BE(o.hi, 0);
+      k.writeBigUInt64BE(o.lo, 8);
+      seen.set(k.toString('hex'), k);
+    }
+    const all = [...seen.keys()].sort().map((h) => seen.get(h)!);
+    const from = q.anchor.length === 4 ? Buffer.from(q.anchor).readUInt32BE(0) : 0;
+    const max = Math.max(1, Math.min(q.max || 1024, 1 << 16));
+    const page = all.slice(from, from + max);
+    let anchor = Buffer.alloc(0);
+    if (from + page.length < all.length) {
+      anchor = Buffer.alloc(4);
+      anchor.writeUInt32BE(from + page.length, 0);
+    }
+    return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeListReply({ keys: page.map((key) => ({ key, type: 0 })), recxs: [], size: 0, anchor }) };
   }
 
   private async query(req: RpcRequest): Promise<RpcResponse> {

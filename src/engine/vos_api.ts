@@ -57,6 +57,8 @@ export interface VosStore {
     max: number,
   ): { recxs: { idx: bigint; nr: bigint; epoch: Epoch }[]; size: number; anchor?: Buffer };
   queryMax(cont: string, oid: UnitOid, epoch: Epoch, what: { dkey?: true; akey?: Buffer; recx?: { dkey: Buffer; akey: Buffer } }): { dkey?: Buffer; akey?: Buffer; recx?: VRecx };
+  /** Every object shard stored in the container. */
+  listObjects(cont: string): UnitOid[];
   prepare(dtx: Buffer, cont: string, epoch: Epoch, op: VosOp): Promise<void>;
   commit(dtxs: Buffer[]): Promise<void>;
   abort(dtxs: Buffer[]): Promise<void>;

@@ -22,6 +22,8 @@ export const Op = {
   PUNCH_DKEYS: 16,
   PUNCH_AKEYS: 17,
   QUERY_KEY: 18,
+  /** The objects of a container on one target (list request: keys are 16-byte OIDs, the anchor a u32 index). */
+  LIST_OBJ: 19,
   /** Leader → replica: prepare the update or punch of a DTX. */
   TGT_UPDATE: 20,
   TGT_PUNCH: 21,

@@ -40,6 +40,26 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { timeoutM
 }
 
 /** A long-running process with its output kept in memory (and optionally a file). */
+/** Every Background still running; killed if the test process exits without stopping them. */
+const living = new Set<Background>();
+function killLiving(): void {
+  for (const b of living) {
+    try {
+      process.kill(b.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+process.on('exit', killLiving);
+// A test process stopped by a signal (a timeout, Ctrl-C) takes its servers with it.
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    killLiving();
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15));
+  });
+}
+
 export class Background {
   readonly child: ChildProcess;
   output = '';
@@ -56,13 +76,16 @@ export class Background {
     };
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
+    living.add(this);
     this.exited = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {
+        living.delete(this);
         this.exitInfo = { code, signal };
         log?.end();
         resolve(this.exitInfo);
       });
       this.child.on('error', () => {
+        living.delete(this);
         this.exitInfo = { code: 127, signal: null };
         resolve(this.exitInfo);
       });

@@ -8,6 +8,7 @@ import { CmdError, doing, usage, type Ctx } from './ctx.js';
 import { containerCreateSpec, noMore, parseEpoch, parseEpochRange, takeIds } from './args.js';
 import { attrNameValue, type AttrOpts } from './pool.js';
 import * as pretty from './pretty.js';
+import { formatOid } from '../../daos/oid.js';
 import { bytesJSON, printable } from './pretty.js';
 
 type Holder = { get: () => Ctx };
@@ -132,9 +133,17 @@ export function addContCommands(program: Command, h: Holder): void {
       });
       c.emit({ pool: p.uuid, uuid: k.uuid, properties: props }, `Properties were successfully set\n`);
     });
-  idOpts(cont.command('list-objects [args...]').alias('list-obj').description('Not supported: containers keep no object table'))
-    .action(() => {
-      throw notSupported('list-objects', 'containers keep no table of their objects (v0.8 had none either)', 'keep the object IDs you create (daos array import prints them), or store them in a KV object (daos kv put)');
+  idOpts(cont.command('list-objects [pool] [cont]').alias('list-obj').description('List the IDs of the objects stored in a container'))
+    .action(async (pos: string | undefined, pc: string | undefined, o: IdOpts) => {
+      const c = h.get();
+      const { pool: poolId, cont: contId, rest } = takeIds([pos, pc], o, true);
+      noMore(rest, 'daos container list-objects <pool> <cont>');
+      const p = await c.pool(poolId, 'r');
+      const k = await c.cont(p, contId!, 'r');
+      const oids = await doing('container list-objects failed', () => k.listObjects(), {
+        [-1006]: 'a target of the pool is unreachable, so the list would be incomplete: check dmg system query',
+      });
+      c.emit({ pool: p.uuid, uuid: k.uuid, objects: oids.map(formatOid) }, () => oids.map((x) => `${formatOid(x)}\n`).join(''));
     });
   idOpts(cont.command('rollback [args...]').description('Not supported: rolling back to a snapshot'))
     .option('--snap <name>', 'snapshot name')
