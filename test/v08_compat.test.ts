@@ -64,6 +64,33 @@ test('the original v0.8 dmg works against our daos_server', { skip, timeout: 180
       assert.match(r.stdout + r.stderr, /cannot format storage with running I\/O server instances/);
     });
 
+    await t.test('pools: create, list-pools, the ACL commands and destroy with the original dmg', async () => {
+      const c = await dmg(['pool', 'create', '-s', '64M']);
+      assert.equal(c.code, 0, c.stdout + c.stderr);
+      assert.match(c.stdout, /Creating DAOS pool with 64MB SCM and 0B NvMe storage \(1\.000 ratio\)/);
+      const m = /Pool-create command SUCCEEDED: UUID: ([0-9a-f-]{36}), Service replicas: 0/.exec(c.stdout);
+      assert.ok(m, c.stdout);
+      const uuid = m[1];
+      const l = await dmg(['system', 'list-pools']);
+      assert.equal(l.code, 0, l.stderr);
+      assert.match(l.stdout, new RegExp(`${uuid}\\t+0`));
+      const u = await dmg(['pool', 'update-acl', '--pool', uuid, '-e', 'A::EVERYONE@:r']);
+      assert.equal(u.code, 0, u.stdout + u.stderr);
+      assert.match(u.stdout, /Pool-update-ACL command succeeded/);
+      assert.match(u.stdout, /A::EVERYONE@:r/);
+      const g = await dmg(['pool', 'get-acl', '--pool', uuid]);
+      assert.match(g.stdout, /# Entries:\nA::OWNER@:rw\nA:G:GROUP@:rw\nA::EVERYONE@:r/);
+      const d = await dmg(['pool', 'destroy', '--pool', uuid]);
+      assert.equal(d.code, 0, d.stdout + d.stderr);
+      assert.match(d.stdout, /Pool-destroy command succeeded/);
+      // A pool that does not exist: the original prints the DER code it gets.
+      const again = await dmg(['pool', 'destroy', '--pool', uuid]);
+      assert.match(again.stdout + again.stderr, /-1005/);
+      const big = await dmg(['pool', 'create', '-s', '900G']);
+      assert.match(big.stdout + big.stderr, /Pool-create command FAILED: DAOS returned error code: -1007/);
+      assert.match((await dmg(['system', 'list-pools'])).stdout, /No pools in system/);
+    });
+
     await t.test('system stop stops the rank; the original prints its summary', async () => {
       const r = await dmg(['system', 'stop']);
       assert.equal(r.code, 0, r.stderr);
