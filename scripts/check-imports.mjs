@@ -21,6 +21,8 @@ const rules = [
   ['logging', 'lib', 'logging is the bottom layer'],
   ['layout', 'server', 'the on-disk layout is shared by daos_server and daos_io_server'],
   ['layout', 'engine', 'the on-disk layout is shared by daos_server and daos_io_server'],
+  ...['server', 'client', 'system', 'lib', 'agent', 'security', 'config', 'rpc', 'daos'].map((from) => [from, 'vos', 'the versioned object store belongs to the I/O server: only engine/ and the programs in cmd/ (daos_perf -T vos) use it']),
+  ...['engine', 'server', 'client', 'system', 'rpc', 'daos', 'lib', 'cmd', 'agent', 'security', 'config', 'drpc', 'proto', 'layout'].map((to) => ['vos', to, 'VOS depends only on node built-ins, lmdb and fault/']),
 ];
 
 function walk(d) {
