@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { LocalSystem } from './harness/local.js';
-import { BIN, Background, childrenOf, run, waitFor, type RunResult } from './harness/proc.js';
+import { BIN, Background, childrenOf, isAlive, run, waitFor, type RunResult } from './harness/proc.js';
 import { DaosClient } from '../src/client/daos.js';
 
 let sys: LocalSystem;
@@ -193,6 +193,24 @@ test('a rank killed in the middle: the other fails with its rank and pid, rank 0
     assert.ok(exit, 'daos_perf ended');
     assert.notEqual(exit.code, 0);
     assert.match(p.output, new RegExp(`rank 1 \\(pid ${ranks[1]}\\) left the group unexpectedly`));
+    assert.deepEqual(await containers(), []);
+  } finally {
+    await p.stop('SIGKILL', 1000);
+  }
+});
+
+test('SIGINT to a run of two processes: the ranks stop, the container is removed, exit 130', { timeout: 120_000 }, async () => {
+  const p = new Background(PERF, ['-n', '2', '-T', 'daos', '--pool', 'tank', '-a', '100', '-r', '100000', '-C', '4', '-U'], { env: { ...process.env, DAOS_AGENT_DRPC_DIR: agentDir } });
+  try {
+    await waitFor('the run to start', () => /Started\.\.\./.test(p.output) || !p.running, 60_000, 100);
+    assert.ok(p.running, p.output);
+    const ranks = childrenOf(p.pid);
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(p.pid, 'SIGINT');
+    const exit = await Promise.race([p.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 60_000))]);
+    assert.ok(exit, 'daos_perf ended');
+    assert.equal(exit.code, 130, p.output);
+    for (const pid of ranks) assert.equal(isAlive(pid), false, `rank pid ${pid} ended`);
     assert.deepEqual(await containers(), []);
   } finally {
     await p.stop('SIGKILL', 1000);

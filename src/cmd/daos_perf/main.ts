@@ -413,7 +413,8 @@ export async function main(argv: string[] = process.argv.slice(2), io: PerfIO = 
     report.parameters = jsonParameters(o, { ...layer.header, pool: layer.pool, cont: layer.cont, seed });
     if (root && !o.json) io.out(formatHeader(o, layer.header));
     if (root && o.wait) {
-      io.out('Ready to start...If you wish to attach a tool, do so now and then hit enter.\n');
+      // NB: on stderr with -j, so that stdout stays one JSON document.
+      (o.json ? io.err : io.out)('Ready to start...If you wish to attach a tool, do so now and then hit enter.\n');
       await waitForEnter();
     }
     if (root && !o.json) io.out('Started...\n');

@@ -4,7 +4,8 @@
  * wait for all of them, and return one exit status.
  *
  * Every child is tracked by its PID. Signals the launcher gets (SIGINT,
- * SIGTERM, SIGHUP) are passed to each child. When one rank fails, the others
+ * SIGTERM, SIGHUP) are passed to each child, once: the children run in a
+ * process group of their own, so a Ctrl-C at the terminal reaches only us. When one rank fails, the others
  * normally fail on their own within moments (the group notices the lost
  * rank); any still running after `killGraceMs` are stopped by PID: SIGTERM,
  * then SIGKILL.
@@ -90,6 +91,9 @@ export async function launch(o: LaunchOptions): Promise<LaunchResult> {
     const done = await new Promise<RankExit[]>((resolve) => {
       for (let rank = 0; rank < o.n; rank++) {
         const child = spawn(o.command, o.args, {
+          // NB: a process group of their own, so that a Ctrl-C at the terminal reaches the
+          // ranks once (through us), not twice (from the terminal and from us).
+          detached: true,
           stdio: o.stdio ?? 'inherit',
           env: { ...(o.env ?? process.env), DAOS_PG_RANK: String(rank), DAOS_PG_SIZE: String(o.n), DAOS_PG_DIR: dir, DAOS_PG_JOB: job },
         });
