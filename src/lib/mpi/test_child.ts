@@ -59,8 +59,9 @@ async function main(): Promise<void> {
         out({ rank: g.rank, error: 'none' });
         return;
       case 'late':
-        await g.barrier();
-        if (g.rank === g.size - 1) await new Promise((r) => setTimeout(r, 4000));
+        // The first barrier has a bound of its own, so that only the second (DAOS_PG_TIMEOUT) can time out.
+        await g.barrier({ timeoutMs: 30_000 });
+        if (g.rank === g.size - 1) await new Promise((r) => setTimeout(r, 6000));
         await g.barrier();
         out({ rank: g.rank, error: 'none' });
         return;
