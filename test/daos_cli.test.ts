@@ -240,6 +240,27 @@ test('snapshots: create (named), list, destroy by name, epoch and range', async 
   fails(await daos(['cont', 'destroy-snap', 'tank', 'attrs']), 2, /exactly one of/);
 });
 
+test('rollback to a snapshot: later writes and snapshots are gone, new writes work', async () => {
+  ok(await daos(['cont', 'create', 'tank', 'rb']));
+  ok(await daos(['kv', 'put', 'tank', 'rb', '--oid=0.9', '--key=k', '--value=before']));
+  const s = ok(await daos(['cont', 'create-snap', 'tank', 'rb', 'good']));
+  const epoch = /^snapshot\/epoch (\d+) has been created$/m.exec(s.out)![1];
+  ok(await daos(['kv', 'put', 'tank', 'rb', '--oid=0.9', '--key=k', '--value=after']));
+  ok(await daos(['kv', 'put', 'tank', 'rb', '--oid=0.9', '--key=new', '--value=x']));
+  ok(await daos(['cont', 'create-snap', 'tank', 'rb', 'later']));
+  assert.equal(ok(await daos(['kv', 'get', 'tank', 'rb', '--oid=0.9', '--key=k'])).out, 'after');
+  const r = ok(await daos(['cont', 'rollback', 'tank', 'rb', 'good']));
+  assert.match(r.out, new RegExp(`^Successfully rolled back container [0-9a-f-]{36} to snapshot/epoch ${epoch}$`, 'm'));
+  assert.equal(ok(await daos(['kv', 'get', 'tank', 'rb', '--oid=0.9', '--key=k'])).out, 'before');
+  fails(await daos(['kv', 'get', 'tank', 'rb', '--oid=0.9', '--key=new']), 1, /DER_NONEXIST/);
+  const l = ok(await daos(['cont', 'list-snaps', 'tank', 'rb']));
+  assert.equal(l.out, `Container's snapshots :\n${epoch} good\n`);
+  ok(await daos(['kv', 'put', 'tank', 'rb', '--oid=0.9', '--key=k', '--value=again']));
+  assert.equal(ok(await daos(['kv', 'get', 'tank', 'rb', '--oid=0.9', '--key=k'])).out, 'again');
+  fails(await daos(['cont', 'rollback', 'tank', 'rb', 'later']), 1, /DER_NONEXIST/);
+  ok(await daos(['cont', 'destroy', 'tank', 'rb']));
+});
+
 test('kv put/get/list/remove from the shell, binary-safe through files and stdout', async () => {
   ok(await daos(['cont', 'create', 'tank', 'kvc']));
   // A new object when no --oid is given; its ID is printed.

@@ -132,6 +132,16 @@ export class Container {
     return r.epoch;
   }
 
+  /**
+   * Roll the container back to a snapshot (by epoch or name): what was written
+   * after it is gone, and so are the later snapshots. No other handle of the
+   * container may be open. Returns the snapshot's epoch.
+   */
+  async rollback(which: { epoch?: bigint; name?: string }): Promise<bigint> {
+    const r = await this.client.mgmt('ContRollback', C.SnapReqSchema, { ...this.ref(), epoch: which.epoch ?? 0n, name: which.name ?? '' }, C.SnapRespSchema);
+    return r.epoch;
+  }
+
   /** Reserve `count` consecutive object-ID values; returns the first. */
   async allocOids(count = 1n): Promise<bigint> {
     const r = await this.client.mgmt('ContAllocOids', C.OidAllocReqSchema, { ...this.ref(), count: BigInt(count) }, C.OidAllocRespSchema);

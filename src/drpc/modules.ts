@@ -42,6 +42,7 @@ export const Method = {
   poolQueryTargets: 230,
   contDestroy: 231,
   poolMapUpdate: 232,
+  contRollback: 233,
   /** Ours: a client metadata request for the MS, through daos_agent. */
   clientCall: 240,
   // srv (daos_server)

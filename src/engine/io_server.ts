@@ -269,6 +269,14 @@ export class IoServer {
       for (const st of p.stores) await st.destroyContainer(q.cont);
       return new Uint8Array();
     }));
+    d.register(Module.mgmt, Method.contRollback, targetsCall(async (body) => {
+      const q = fromBinary(PoolTgtReqSchema, body);
+      const p = this.pools!.get(q.pool);
+      let freed = 0;
+      for (const st of p.stores) freed += (await st.discard(q.cont, q.epoch)).freedBytes;
+      this.log.info(`pool ${q.pool} container ${q.cont}: rolled back to epoch ${q.epoch} (${freed} bytes freed)`);
+      return new Uint8Array();
+    }));
     d.register(Module.mgmt, Method.poolMapUpdate, targetsCall(async (body) => {
       const q = fromBinary(PoolTgtReqSchema, body);
       this.pools!.updateMap(q.pool, Buffer.from(q.poolMap), q.ranks.map((r) => ({ rank: r.rank, uri: r.uri })));

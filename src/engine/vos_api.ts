@@ -40,6 +40,8 @@ export interface VosStore {
   close(): Promise<void>;
   destroy(): Promise<void>;
   destroyContainer(cont: string): Promise<void>;
+  /** Drop every version written after `above` (rollback to a snapshot). */
+  discard(cont: string, above: Epoch): Promise<{ freedBytes: number }>;
   update(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: VIod[], data: Buffer[]): Promise<void>;
   fetch(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: VIod[]): Promise<VFetched[]>;
   punchObject(cont: string, oid: UnitOid, epoch: Epoch): Promise<void>;

@@ -205,6 +205,10 @@ function handlers(ps: PoolService): Record<string, Handler> {
       const { cont } = contOf(q.pool, q.handle, true);
       return enc(C.SnapRespSchema, { epoch: ps.snapDestroy(cont, q.epoch, q.name) });
     },
+    ContRollback: async (b) => {
+      const q = dec(C.SnapReqSchema, b);
+      return enc(C.SnapRespSchema, { epoch: await ps.contRollback(q.pool, q.handle, q.name ? { name: q.name } : { epoch: q.epoch }) });
+    },
     ContAllocOids: (b) => {
       const q = dec(C.OidAllocReqSchema, b);
       const { cont } = contOf(q.pool, q.handle, true);

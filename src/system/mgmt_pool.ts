@@ -111,7 +111,7 @@ export interface TargetCaller {
 /** Engine-level codecs the service needs (protobuf, kept out of this module's types). */
 export interface TargetCodec {
   createReq(p: { pool: string; label: string; scmPerTarget: number; nvmePerTarget: number; poolMap: Buffer; ranks: { rank: number; uri: string }[] }): Uint8Array;
-  poolReq(p: { pool: string; cont?: string; poolMap?: Buffer; ranks?: { rank: number; uri: string }[] }): Uint8Array;
+  poolReq(p: { pool: string; cont?: string; poolMap?: Buffer; ranks?: { rank: number; uri: string }[]; epoch?: bigint }): Uint8Array;
   space(body: Uint8Array): { target: number; scmTotal: number; scmFree: number; nvmeTotal: number; nvmeFree: number }[];
   avail(body: Uint8Array): { scm: number; nvme: number };
 }
@@ -560,6 +560,36 @@ export class PoolService {
     for (const e of open) ops.push({ key: e.key, value: undefined });
     this.db.kvWrite(ops);
     return c;
+  }
+
+  /**
+   * Roll a container back to a snapshot: every I/O server drops what was
+   * written after it, and the later snapshots go. Needs a read-write handle
+   * and no other open handle of the container (their view would change under
+   * them); all targets must answer, else nothing is recorded and it can be
+   * retried.
+   */
+  async contRollback(poolId: string, contHandle: string, which: { epoch?: bigint; name?: string }): Promise<bigint> {
+    const p = this.readyPool(poolId);
+    const h = this.contHandle(p.uuid, contHandle);
+    if (h.capas !== Capa.RW) throw new DaosError(-DER.NO_PERM, 'rolling back needs a container opened read-write');
+    const c = this.cont(p, h.cont);
+    const snap = c.snapshots.find((s) => (which.name ? s.name === which.name : BigInt(s.epoch) === which.epoch));
+    if (!snap) throw new DaosError(-DER.NONEXIST, `no snapshot ${which.name ? JSON.stringify(which.name) : String(which.epoch)} in container ${c.label || c.uuid}`, { hint: 'list them with daos container list-snaps' });
+    const others = this.contHandlesOf(p.uuid, c.uuid).filter((x) => x.handle !== contHandle);
+    if (others.length) throw new DaosError(-DER.BUSY, `container ${c.label || c.uuid} is open ${others.length} more time(s)`, { hint: 'close it in every other program, then roll back' });
+    const epoch = BigInt(snap.epoch);
+    const res = await this.o.targets.call('ContRollback', p.ranks, this.o.codec.poolReq({ pool: p.uuid, cont: c.uuid, epoch }), 300_000);
+    const failed = p.ranks.filter((r) => (res.get(r)?.status ?? -DER.UNREACH) !== 0);
+    if (failed.length) {
+      throw new DaosError(-DER.UNREACH, `container ${c.label || c.uuid}: rank(s) ${failed.join(',')} could not roll back (${failed.map((r) => res.get(r)?.error || 'unreachable').join('; ')})`, {
+        hint: 'start those ranks (dmg system start) and run the rollback again',
+      });
+    }
+    c.snapshots = c.snapshots.filter((s) => BigInt(s.epoch) <= epoch);
+    this.contUpdate(c);
+    this.log.info(`container ${c.uuid} of pool ${p.uuid}: rolled back to snapshot ${snap.name || snap.epoch}`);
+    return epoch;
   }
 
   /**

@@ -469,3 +469,40 @@ test('lifecycle: create refuses an existing file, open a missing one; a closed p
     env.pool = await VosPool.create(env.opts);
   });
 });
+
+test('discard (rollback): everything written after the epoch goes, blocks come back, older reads unchanged', async () => {
+  await withPool({}, async (env) => {
+    const p = env.pool;
+    const o = oidWith(77n);
+    const big = (c: number) => Buffer.alloc(64 << 10, c);
+    await putS(p, o, 10, 'd1', 'a', 'v10');
+    await putS(p, o, 11, 'd1', 'b', big(1));
+    await p.update(C, o, 12n, B('arr'), [{ akey: B('x'), type: 'array', size: 1, recxs: [{ idx: 0n, nr: 8192n }] }], [Buffer.alloc(8192, 2)]);
+    const free0 = p.space().nvme.free;
+    // After the snapshot at 20: overwrites, a punch, new keys.
+    await putS(p, o, 21, 'd1', 'a', 'v21');
+    await putS(p, o, 22, 'd1', 'b', big(3));
+    await p.update(C, o, 23n, B('arr'), [{ akey: B('x'), type: 'array', size: 1, recxs: [{ idx: 4096n, nr: 8192n }] }], [Buffer.alloc(8192, 4)]);
+    await p.punchDkeys(C, o, 24n, [B('d1')]);
+    await putS(p, o, 25, 'd2', 'a', 'new');
+    assert.ok(p.space().nvme.free < free0);
+    const r = await p.discard(C, 20n);
+    assert.ok(r.freedBytes >= (64 << 10) + 8192);
+    assert.equal(p.space().nvme.free, free0);
+    for (const e of [20n, 30n, 2n ** 63n]) {
+      assert.equal(await getS(p, o, e, 'd1', 'a'), 'v10');
+      assert.equal((await getS(p, o, e, 'd1', 'b'))?.length, 64 << 10);
+      assert.equal(await getS(p, o, e, 'd2', 'a'), undefined);
+    }
+    const [arr] = await p.fetch(C, o, 2n ** 63n, B('arr'), [{ akey: B('x'), type: 'array', size: 1, recxs: [{ idx: 0n, nr: 12288n }] }]);
+    assert.ok(arr!.data.subarray(0, 8192).equals(Buffer.alloc(8192, 2)));
+    assert.ok(arr!.data.subarray(8192).equals(Buffer.alloc(4096)));
+    assert.deepEqual(p.listDkeys(C, o, 2n ** 63n, undefined, 100).keys.map(String).sort(), ['arr', 'd1']);
+    // Writing again after the rollback works, at any later epoch.
+    await putS(p, o, 26, 'd1', 'a', 'after');
+    assert.equal(await getS(p, o, 30, 'd1', 'a'), 'after');
+    await reopen(env);
+    assert.equal(await getS(env.pool, o, 30, 'd1', 'a'), 'after');
+    assert.equal(await getS(env.pool, o, 25, 'd1', 'a'), 'v10');
+  });
+});

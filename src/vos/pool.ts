@@ -1968,6 +1968,99 @@ export class VosPool {
     });
   }
 
+  /**
+   * Discard every version of the container written after `above` (rollback to
+   * a snapshot): values, extents, punches and incarnation-log entries with a
+   * higher epoch go, and their blocks are freed; prepared DTXs above it are
+   * aborted. Reads at any epoch then see what they saw at `above`. The caller
+   * keeps writers away while it runs.
+   */
+  discard(cont: string, above: Epoch): Promise<{ freedBytes: number }> {
+    return this.track(async () => {
+      checkEpochRead(above);
+      const cid = this.conts.get(cont);
+      if (cid === undefined) return { freedBytes: 0 };
+      const stale = [...this.prep.values()].filter((x) => x.cid === cid && x.epoch > above && !x.committing).map((x) => x.dtx);
+      if (stale.length) await this.abort(stale);
+      const p = cidKey(cid);
+      const objs = [...this.t.obj.getKeys({ start: p, end: prefixEnd(p) })].map((k) => Buffer.from(k as Buffer));
+      let freed = 0;
+      for (let i = 0; i < objs.length; i += AGG_OBJECTS_PER_TXN) {
+        const slice = objs.slice(i, i + AGG_OBJECTS_PER_TXN);
+        freed += await this.txn((ctx) => {
+          if (this.contNames.get(cid) !== cont) return 0;
+          let n = 0;
+          for (const objK of slice) n += this.discardObject(ctx, objK, above);
+          return n;
+        });
+      }
+      return { freedBytes: freed };
+    });
+  }
+
+  private discardObject(ctx: TxnCtx, objK: Buffer, above: Epoch): number {
+    const t = this.t;
+    const obj = this.readObj(objK);
+    if (!obj) return 0;
+    const keep = (il: IlogEntry[]) => il.filter((x) => x.epoch <= above);
+    let freed = 0;
+    let dLeft = 0;
+    for (const { key, value } of [...t.dkey.getRange({ start: objK, end: prefixEnd(objK) })]) {
+      const dK = key as Buffer;
+      const dIlog = decIlog(value);
+      let aLeft = 0;
+      for (const { key: ak, value: av } of [...t.akey.getRange({ start: dK, end: prefixEnd(dK) })]) {
+        const aK = ak as Buffer;
+        const a = decAkey(av);
+        let left = 0;
+        let maxLen = 0n;
+        if (a.type === TYPE_SINGLE) {
+          for (const { key: vk, value: vv } of [...t.sv.getRange({ start: aK, end: prefixEnd(aK) })]) {
+            const v = decSv(aK.length, vk as Buffer, vv);
+            if (v.epoch <= above) {
+              left++;
+              continue;
+            }
+            if (v.flags & F_BLOB) this.freeBlocks(ctx, v.blk, blocksFor(v.size));
+            freed += v.size;
+            t.sv.removeSync(v.key);
+          }
+        } else if (a.type === TYPE_ARRAY) {
+          for (const { key: ek, value: ev } of [...t.evt.getRange({ start: aK, end: prefixEnd(aK) })]) {
+            const x = decExt(aK.length, ek as Buffer, ev);
+            if (x.epoch <= above) {
+              left++;
+              if (x.nr > maxLen) maxLen = x.nr;
+              continue;
+            }
+            if (x.blk >= 0) this.freeBlocks(ctx, x.blk, blocksFor(extBytes(x)));
+            freed += extBytes(x);
+            t.evt.removeSync(x.key);
+          }
+        }
+        const il = keep(a.ilog);
+        if (left === 0 && il.length === 0) {
+          t.akey.removeSync(aK);
+          continue;
+        }
+        aLeft++;
+        const nextMax = a.type === TYPE_ARRAY ? maxLen : a.maxLen;
+        if (!sameIlog(il, a.ilog) || nextMax !== a.maxLen) t.akey.putSync(aK, encAkey({ type: a.type, maxLen: nextMax, ilog: il }));
+      }
+      const il = keep(dIlog);
+      if (aLeft === 0 && il.length === 0) {
+        t.dkey.removeSync(dK);
+        continue;
+      }
+      dLeft++;
+      if (!sameIlog(il, dIlog)) t.dkey.putSync(dK, encIlog(il));
+    }
+    const il = keep(obj.ilog);
+    if (dLeft === 0 && il.length === 0) t.obj.removeSync(objK);
+    else if (!sameIlog(il, obj.ilog)) t.obj.putSync(objK, encObj({ ilog: il, maxUpd: obj.maxUpd }));
+    return freed;
+  }
+
   private aggregateObject(ctx: TxnCtx, objK: Buffer, upTo: Epoch, pts: Epoch[]): number {
     const t = this.t;
     const obj = this.readObj(objK);

@@ -4,7 +4,7 @@
  * positional `<pool> <cont>`, both by label or UUID.
  */
 import type { Command } from 'commander';
-import { CmdError, doing, usage, type Ctx } from './ctx.js';
+import { doing, usage, type Ctx } from './ctx.js';
 import { containerCreateSpec, noMore, parseEpoch, parseEpochRange, takeIds } from './args.js';
 import { attrNameValue, type AttrOpts } from './pool.js';
 import * as pretty from './pretty.js';
@@ -16,10 +16,6 @@ type Holder = { get: () => Ctx };
 interface IdOpts {
   pool?: string;
   cont?: string;
-}
-
-function notSupported(what: string, why: string, instead: string): CmdError {
-  return new CmdError(`container ${what} is not supported: ${why}`, instead, 1);
 }
 
 export function addContCommands(program: Command, h: Holder): void {
@@ -145,11 +141,23 @@ export function addContCommands(program: Command, h: Holder): void {
       });
       c.emit({ pool: p.uuid, uuid: k.uuid, objects: oids.map(formatOid) }, () => oids.map((x) => `${formatOid(x)}\n`).join(''));
     });
-  idOpts(cont.command('rollback [args...]').description('Not supported: rolling back to a snapshot'))
+  idOpts(cont.command('rollback [args...]').description('Roll a container back to a snapshot: rollback <pool> <cont> <snapshot name> (or --snap / --epc)'))
     .option('--snap <name>', 'snapshot name')
     .option('--epc <epoch>', 'snapshot epoch')
-    .action(() => {
-      throw notSupported('rollback', 'the I/O servers cannot discard the epochs after a snapshot', 'read the old data at the snapshot instead (the client library reads at a snapshot epoch), or copy it out with daos array export');
+    .action(async (args: string[], o: IdOpts & { snap?: string; epc?: string }) => {
+      const c = h.get();
+      const { pool: poolId, cont: contId, rest } = takeIds(args, o, true);
+      const name = o.snap ?? rest.shift();
+      noMore(rest, 'daos container rollback <pool> <cont> [<name>] [--epc=<epoch>]');
+      if ((name !== undefined) === (o.epc !== undefined)) throw usage('give exactly one of a snapshot name and --epc', 'daos container list-snaps <pool> <cont> shows the snapshots, their epochs and names');
+      const which = o.epc !== undefined ? { epoch: parseEpoch(o.epc) } : { name: name! };
+      const p = await c.pool(poolId, 'rw');
+      const k = await c.cont(p, contId!, 'rw');
+      const epoch = await doing(`failed to roll back to snapshot ${o.epc ?? JSON.stringify(name)}`, () => k.rollback(which), {
+        [-1012]: 'close the container in every other program first: a rollback changes what they read',
+        [-1005]: 'daos container list-snaps <pool> <cont> shows the snapshots, their epochs and names',
+      });
+      c.emit({ pool: p.uuid, uuid: k.uuid, epoch }, `Successfully rolled back container ${k.uuid} to snapshot/epoch ${epoch}\n`);
     });
 
   // ---- attributes ----

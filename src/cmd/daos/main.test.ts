@@ -272,11 +272,10 @@ test('kv get writes the raw bytes to stdout; a missing key is an error with exit
   assert.equal(JSON.parse(j.out).response.value_base64, Buffer.from([0, 1, 2, 255]).toString('base64'));
 });
 
-test('unsupported commands say why and what to do instead', async () => {
-  for (const cmd of ['rollback']) {
-    const r = await daos(['cont', cmd, 'tank', 'c1'], noConnect);
-    assert.equal(r.code, 1);
-    assert.match(r.err, new RegExp(`container ${cmd} is not supported: `));
-    assert.match(r.err, /^ERROR: daos: resolution: \S/m);
+test('rollback needs exactly one of a snapshot name and --epc', async () => {
+  for (const args of [['cont', 'rollback', 'tank', 'c1'], ['cont', 'rollback', 'tank', 'c1', 's1', '--epc=5']]) {
+    const r = await daos(args, noConnect);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /give exactly one of a snapshot name and --epc/);
   }
 });
