@@ -41,6 +41,7 @@ export function parseFabricUri(uri: string): { host: string; port: number } {
 export class DaosClient {
   readonly hlc = new Hlc();
   private readonly engines = new Map<string, Promise<RpcConnection>>();
+  private readonly ready = new Map<string, RpcConnection>();
   private closed = false;
 
   private constructor(
@@ -95,13 +96,23 @@ export class DaosClient {
       p = RpcConnection.connect(host, port, this.hlc, { timeoutMs: 5000 });
       this.engines.set(uri, p);
       p.then(
-        (c) => c.onClose(() => {
-          if (this.engines.get(uri) === p) this.engines.delete(uri);
-        }),
+        (c) => {
+          this.ready.set(uri, c);
+          c.onClose(() => {
+            if (this.engines.get(uri) === p) this.engines.delete(uri);
+            if (this.ready.get(uri) === c) this.ready.delete(uri);
+          });
+        },
         () => this.engines.delete(uri),
       );
     }
     return p;
+  }
+
+  /** The open connection to uri, if there is one (no await on the hot path). */
+  readyEngine(uri: string): RpcConnection | undefined {
+    const c = this.ready.get(uri);
+    return c && !c.closed ? c : undefined;
   }
 
   /** Connect to a pool by label or UUID; `rw` for read-write, `ex` for exclusive. */
@@ -116,6 +127,7 @@ export class DaosClient {
     this.closed = true;
     for (const p of this.engines.values()) p.then((c) => c.close(), () => undefined);
     this.engines.clear();
+    this.ready.clear();
     this.mgmtConn.close();
     this.agent.close();
   }

@@ -15,7 +15,6 @@
  *    and retry (the server may be restarting), then fail.
  * Every retry loop is bounded in attempts and time.
  */
-import crypto from 'node:crypto';
 import { DaosError, DER, isNetworkError } from '../daos/errors.js';
 import { dkeyHash } from '../daos/hash.js';
 import { objectLayout, dkeyGroup, groupLeader, replicasOf, type Layout, type LayoutShard } from '../daos/placement.js';
@@ -108,6 +107,12 @@ export class DaosObject {
     return { uri, target: s.targetIndex };
   }
 
+  /** The connection to uri when it is open and our handle is registered on it (the common case: no await). */
+  private readyConn(uri: string): RpcConnection | undefined {
+    const c = this.cont.client.readyEngine(uri);
+    return c && DaosObject.registered.get(c)?.has(this.cont.handle) ? c : undefined;
+  }
+
   /** A connection to an I/O server with this object's container handle registered on it. */
   registeredConn(uri: string): Promise<RpcConnection> {
     return this.conn(uri);
@@ -159,7 +164,7 @@ export class DaosObject {
       let c: RpcConnection;
       let r: RpcReply;
       try {
-        c = await this.conn(uri);
+        c = this.readyConn(uri) ?? (await this.conn(uri));
         r = await c.call(opcode, target, meta(shard), bulk, { mapVersion: this.pool.map.version, timeoutMs: 60_000, sink: sinks });
       } catch (e) {
         last = rpcFailure(e, `rank ${shard.rank}`);
@@ -217,7 +222,7 @@ export class DaosObject {
       }
       if (!order || order[0]?.shard === undefined || attempt === 0) {
         order = this.readable(group);
-        base = crypto.randomInt(0, Math.max(1, order.length));
+        base = Math.floor(Math.random() * Math.max(1, order.length));
       }
       if (order.length === 0) throw new DaosError(-DER.NONEXIST, `no readable replica of object ${this.oid.hi}.${this.oid.lo} group ${group}`);
       return order[(base + attempt) % order.length];

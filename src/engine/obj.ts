@@ -21,6 +21,7 @@ import type { Hlc } from '../daos/hlc.js';
 import { verifyToken, Capa, type HandleToken } from '../security/handle_token.js';
 import type { RpcRequest, RpcResponse } from '../rpc/conn.js';
 import * as P from '../rpc/protocol.js';
+import { BufferPool } from '../rpc/wire.js';
 import type { EnginePool, PoolTargets } from './pools.js';
 import type { UnitOid, VIod, VosOp, VosStore } from './vos_api.js';
 import type { DtxManager } from './dtx.js';
@@ -92,6 +93,8 @@ export interface ObjServiceDeps {
 
 export class ObjService {
   private zeros = Buffer.alloc(1 << 20);
+  /** Reply buffers of fetches, reused once the reply has been written. */
+  private readonly replyPool = new BufferPool(64 << 10, 64);
 
   constructor(private readonly d: ObjServiceDeps) {}
 
@@ -218,17 +221,28 @@ export class ObjService {
     if (store.pendingConflict(q.cont, oid, q.dkey, epoch)) {
       throw new DaosError(-DER.INPROGRESS, 'the data is being updated by a transaction not yet committed here');
     }
-    const got = await store.fetch(q.cont, oid, epoch, q.dkey, vIods(q.iods));
+    const pooled: Buffer[] = [];
+    const alloc = (n: number) => {
+      const b = this.replyPool.get(n);
+      pooled.push(b);
+      return b;
+    };
+    let got;
+    try {
+      got = await store.fetch(q.cont, oid, epoch, q.dkey, vIods(q.iods), alloc);
+    } catch (e) {
+      for (const b of pooled) this.replyPool.release(b);
+      throw e;
+    }
     const iods: P.FetchedIod[] = [];
     const bulk: Buffer[] = [];
-    for (const [i, g] of got.entries()) {
-      const want = q.iods[i];
-      // A fetch that gave a size gets exactly the bytes it asked for.
-      const data = want.size && g.size && want.size !== g.size && want.type === P.IodType.SINGLE ? g.data : g.data;
+    for (const g of got) {
+      const data = g.data;
       iods.push({ size: g.size, length: data.length, found: g.found });
       bulk.push(data);
     }
-    return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeFetchReply({ epoch, iods }), bulk };
+    const done = pooled.length ? () => pooled.forEach((b) => this.replyPool.release(b)) : undefined;
+    return { status: 0, mapVersion: pool.mapVersion, meta: P.encodeFetchReply({ epoch, iods }), bulk, done };
   }
 
   private async list(req: RpcRequest): Promise<RpcResponse> {

@@ -43,7 +43,8 @@ export interface VosStore {
   /** Drop every version written after `above` (rollback to a snapshot). */
   discard(cont: string, above: Epoch): Promise<{ freedBytes: number }>;
   update(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: VIod[], data: Buffer[]): Promise<void>;
-  fetch(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: VIod[]): Promise<VFetched[]>;
+  /** `alloc` supplies the buffers large values are read into (pooled by the I/O server). */
+  fetch(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: VIod[], alloc?: (n: number) => Buffer): Promise<VFetched[]>;
   punchObject(cont: string, oid: UnitOid, epoch: Epoch): Promise<void>;
   punchDkeys(cont: string, oid: UnitOid, epoch: Epoch, dkeys: Buffer[]): Promise<void>;
   punchAkeys(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, akeys: Buffer[]): Promise<void>;

@@ -80,10 +80,8 @@ export class Writer {
   }
   /** 16 raw bytes from a canonical UUID string. */
   uuid(v: string): this {
-    const hex = v.replace(/-/g, '');
-    if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new CodecError(`not a UUID: ${JSON.stringify(v)}`);
     this.ensure(16);
-    this.buf.write(hex, this.off, 'hex');
+    uuidBytes(v).copy(this.buf, this.off);
     this.off += 16;
     return this;
   }
@@ -101,6 +99,37 @@ export class Writer {
   finish(): Buffer {
     return this.buf.subarray(0, this.off);
   }
+}
+
+/**
+ * The few UUIDs of a data-plane message (pool, container, handle) repeat on
+ * every request: both directions of the conversion are cached (bounded).
+ */
+const UUID_CACHE_MAX = 4096;
+const toBytes = new Map<string, Buffer>();
+const toString = new Map<string, string>();
+
+function uuidBytes(v: string): Buffer {
+  let b = toBytes.get(v);
+  if (b) return b;
+  const hex = v.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new CodecError(`not a UUID: ${JSON.stringify(v)}`);
+  b = Buffer.from(hex, 'hex');
+  if (toBytes.size >= UUID_CACHE_MAX) toBytes.clear();
+  toBytes.set(v, b);
+  return b;
+}
+
+function uuidString(buf: Buffer, off: number): string {
+  // latin1 maps each byte to one char: a cheap exact key for the 16 bytes.
+  const key = buf.toString('latin1', off, off + 16);
+  let s = toString.get(key);
+  if (s !== undefined) return s;
+  const h = buf.toString('hex', off, off + 16);
+  s = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  if (toString.size >= UUID_CACHE_MAX) toString.clear();
+  toString.set(key, s);
+  return s;
 }
 
 export class Reader {
@@ -162,9 +191,9 @@ export class Reader {
   }
   uuid(): string {
     this.need(16, 'uuid');
-    const h = this.buf.toString('hex', this.off, this.off + 16);
+    const s = uuidString(this.buf, this.off);
     this.off += 16;
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    return s;
   }
   /** n raw bytes (a view). */
   raw(n: number): Buffer {

@@ -66,9 +66,15 @@ export interface CallOptions {
 interface Pending {
   resolve: (r: RpcReply) => void;
   reject: (e: Error) => void;
-  timer?: NodeJS.Timeout;
+  /** performance.now() after which the call times out (0: never). */
+  deadline: number;
+  timeoutMs: number;
+  opcode: number;
   sink?: Buffer[];
 }
+
+/** How often a connection looks for calls past their deadline. */
+const SWEEP_MS = 100;
 
 function total(parts: readonly Buffer[]): number {
   let n = 0;
@@ -76,20 +82,30 @@ function total(parts: readonly Buffer[]): number {
   return n;
 }
 
-/** Corked writes flushed on the next tick. */
+/**
+ * Corked writes, flushed once per turn of the event loop (setImmediate runs
+ * right after the I/O callbacks of the turn): every message produced while
+ * handling the replies or requests that arrived together leaves in one
+ * writev, which on loopback costs about as much as a single small one.
+ */
 class CorkedWriter {
   private corked = false;
+  private readonly flush = () => {
+    this.corked = false;
+    this.sock.uncork();
+  };
   constructor(private readonly sock: net.Socket) {}
-  write(parts: Buffer[]): void {
+  /** `done` runs once every part has been handed to the kernel (or the socket failed). */
+  write(parts: Buffer[], done?: () => void): void {
     if (!this.corked) {
       this.corked = true;
       this.sock.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.sock.uncork();
-      });
+      setImmediate(this.flush);
     }
-    for (const p of parts) if (p.length) this.sock.write(p);
+    let last = -1;
+    for (let i = 0; i < parts.length; i++) if (parts[i].length) last = i;
+    for (let i = 0; i <= last; i++) this.sock.write(parts[i], i === last && done ? () => done() : undefined);
+    if (last < 0) done?.();
   }
 }
 
@@ -280,7 +296,6 @@ export class RpcConnection {
     const p = this.pending.get(h.requestId);
     if (!p) return;
     this.pending.delete(h.requestId);
-    if (p.timer) clearTimeout(p.timer);
     try {
       this.clock.merge(h.hlc);
     } catch (e) {
@@ -294,16 +309,27 @@ export class RpcConnection {
     if (this.closedErr) return;
     this.closedErr = e;
     this.sock?.destroy();
-    for (const [, p] of this.pending) {
-      if (p.timer) clearTimeout(p.timer);
-      p.reject(e);
-    }
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const [, p] of this.pending) p.reject(e);
     this.pending.clear();
     for (const l of this.closeListeners) l(e);
   }
 
   get closed(): boolean {
     return this.closedErr !== undefined;
+  }
+
+  private sweeper?: NodeJS.Timeout;
+
+  /** Fail the calls past their deadline. */
+  private sweep(): void {
+    const now = performance.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline && p.deadline <= now) {
+        this.pending.delete(id);
+        p.reject(new RpcError(RpcStatus.TIMEDOUT, `no reply from ${this.addr} within ${p.timeoutMs} ms (opcode ${p.opcode})`));
+      }
+    }
   }
 
   onClose(l: (e: Error) => void): void {
@@ -335,12 +361,12 @@ export class RpcConnection {
       hlc: this.clock.now(),
     });
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve, reject, sink: opts.sink };
-      if (opts.timeoutMs) {
-        p.timer = setTimeout(() => {
-          this.pending.delete(id);
-          reject(new RpcError(RpcStatus.TIMEDOUT, `no reply from ${this.addr} within ${opts.timeoutMs} ms (opcode ${opcode})`));
-        }, opts.timeoutMs);
+      const timeoutMs = opts.timeoutMs ?? 0;
+      const p: Pending = { resolve, reject, sink: opts.sink, deadline: timeoutMs ? performance.now() + timeoutMs : 0, timeoutMs, opcode };
+      // NB: one sweeper per connection instead of a timer per call (a timer costs more than the call).
+      if (timeoutMs && !this.sweeper) {
+        this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+        this.sweeper.unref();
       }
       this.pending.set(id, p);
       this.writer.write([header, meta, ...bulk]);
@@ -368,7 +394,7 @@ export interface RpcResponse {
   mapVersion: number;
   meta?: Buffer;
   bulk?: Buffer[];
-  /** Called once the reply was handed to the socket (e.g. to release buffers). */
+  /** Called once the reply has been written to the socket, or dropped (e.g. to release pooled buffers). */
   done?: () => void;
 }
 
@@ -465,7 +491,9 @@ export class RpcServer {
         bulkLength,
         hlc: this.clock.now(),
       });
-      writer.write([h, meta, ...bulk]);
+      // The bulk may be pooled memory: it is released only once the socket has written it.
+      writer.write([h, meta, ...bulk], r.done);
+      return;
     }
     r.done?.();
   }
