@@ -184,10 +184,10 @@ test("containers in today's form: labels, list, query -j, duplicate refused, des
   const { doc: lj } = await daosJ(['cont', 'list', 'tank']);
   assert.deepEqual(lj.response.containers, [{ uuid, label: 'c1' }]);
   // Rename it, and back.
-  assert.equal(ok(await daos(['cont', 'set-prop', 'tank', 'c1', 'label:c1b,snapshot_max:5'])).out, 'Properties were successfully set\n');
+  assert.equal(ok(await daos(['cont', 'set-prop', 'tank', 'c1', 'label:c1b,max_snapshot:5'])).out, 'Properties were successfully set\n');
   const gp = ok(await daos(['cont', 'get-prop', 'tank', 'c1b']));
   assert.match(gp.out, /c1b/);
-  assert.match(gp.out, /snapshot_max/);
+  assert.match(gp.out, /max_snapshot/);
   fails(await daos(['cont', 'query', 'tank', 'c1']), 1, /DER_NONEXIST/);
   ok(await daos(['cont', 'set-prop', `--pool=${poolUuid}`, `--cont=${uuid}`, '--properties=label:c1']));
   const d = ok(await daos(['cont', 'destroy', 'tank', 'c1']));

@@ -169,6 +169,15 @@ test('containers, KV and arrays through the agent; snapshots see old data', asyn
     await reopened.read(old, 0n, { epoch: snap2 });
     assert.ok(old.equals(data.subarray(0, 200)));
 
+    // A read-only pool connection cannot change pool attributes; unknown container properties are refused.
+    const ro = await daos.poolConnect('tank', 'r');
+    await expectDer(ro.setAttrs({ project: 'x' }), DER.NO_PERM);
+    await ro.disconnect();
+    const bad = await expectDer(pool.containerCreate({ label: 'bogus', props: { bogus: 'yes' } }), DER.INVAL);
+    assert.match(bad.toString(), /unknown container property "bogus"/);
+    await expectDer(pool.containerCreate({ label: 'bogus', props: { rf: '99' } }), DER.INVAL);
+    assert.deepEqual((await pool.listContainers()).map((x) => x.label), ['c1']);
+
     // Attributes
     await cont.setAttrs({ owner: 'me' });
     assert.equal((await cont.getAttrs(['owner'])).get('owner')?.toString(), 'me');

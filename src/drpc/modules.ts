@@ -43,6 +43,7 @@ export const Method = {
   contDestroy: 231,
   poolMapUpdate: 232,
   contRollback: 233,
+  handleRevoke: 234,
   /** Ours: a client metadata request for the MS, through daos_agent. */
   clientCall: 240,
   // srv (daos_server)

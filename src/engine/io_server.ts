@@ -269,6 +269,11 @@ export class IoServer {
       for (const st of p.stores) await st.destroyContainer(q.cont);
       return new Uint8Array();
     }));
+    d.register(Module.mgmt, Method.handleRevoke, targetsCall(async (body) => {
+      const q = fromBinary(PoolTgtReqSchema, body);
+      this.handles.revoke(q.handles);
+      return new Uint8Array();
+    }));
     d.register(Module.mgmt, Method.contRollback, targetsCall(async (body) => {
       const q = fromBinary(PoolTgtReqSchema, body);
       const p = this.pools!.get(q.pool);

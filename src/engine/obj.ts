@@ -50,10 +50,27 @@ export interface OpenHandle {
   token: HandleToken;
 }
 
+/** Closed handles remembered (oldest forgotten first beyond this). */
+const REVOKED_MAX = 100_000;
+
 /** Container handles registered on this I/O server. */
 export class HandleCache {
   private readonly handles = new Map<string, HandleToken>();
+  /** Handles closed at the management service: their tokens are refused. */
+  private readonly revoked = new Set<string>();
   key?: Buffer;
+
+  /** Forget closed handles and refuse their tokens from now on. */
+  revoke(handles: string[]): void {
+    for (const h of handles) {
+      this.handles.delete(h);
+      this.revoked.add(h);
+    }
+    for (const h of this.revoked) {
+      if (this.revoked.size <= REVOKED_MAX) break;
+      this.revoked.delete(h);
+    }
+  }
 
   register(token: Buffer): HandleToken {
     if (!this.key) throw new DaosError(-DER.NO_HDL, 'this I/O server has not joined the system yet', { hint: 'retry once the rank is joined (dmg system query)' });
@@ -63,6 +80,7 @@ export class HandleCache {
     } catch (e) {
       throw new DaosError(-DER.NO_HDL, (e as Error).message, { hint: 'open the container again (the system may have been reformatted)' });
     }
+    if (t.contHandle && this.revoked.has(t.contHandle)) throw new DaosError(-DER.NO_HDL, `container handle ${t.contHandle} was closed`, { hint: 'open the container again' });
     if (t.kind === 'cont' && t.contHandle) this.handles.set(t.contHandle, t);
     return t;
   }

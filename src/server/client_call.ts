@@ -77,9 +77,10 @@ function delAttrs(rec: { attrs: Record<string, Buffer> }, names: string[]): void
 }
 
 function handlers(ps: PoolService): Record<string, Handler> {
-  const poolOf = (pool: string, handle: string) => {
+  const poolOf = (pool: string, handle: string, write = false) => {
     const p = ps.pool(pool);
-    ps.poolHandle(p.uuid, handle);
+    const h = ps.poolHandle(p.uuid, handle);
+    if (write && h.capas === Capa.RO) throw new DaosError(-DER.NO_PERM, 'changing pool attributes needs a read-write pool connection', { hint: 'connect to the pool read-write' });
     return p;
   };
   const contOf = (pool: string, handle: string, write = false) => {
@@ -121,14 +122,14 @@ function handlers(ps: PoolService): Record<string, Handler> {
     },
     PoolSetAttr: (b) => {
       const q = dec(C.AttrReqSchema, b);
-      const p = poolOf(q.pool, q.handle);
+      const p = poolOf(q.pool, q.handle, true);
       setAttrs(p, q.attrs);
       ps.poolUpdate(p);
       return EMPTY;
     },
     PoolDelAttr: (b) => {
       const q = dec(C.AttrReqSchema, b);
-      const p = poolOf(q.pool, q.handle);
+      const p = poolOf(q.pool, q.handle, true);
       delAttrs(p, q.names);
       ps.poolUpdate(p);
       return EMPTY;
@@ -145,14 +146,14 @@ function handlers(ps: PoolService): Record<string, Handler> {
       const r = ps.contOpen(q.pool, q.handle, q.cont, q.flags, cred);
       return enc(C.ContOpenRespSchema, { uuid: r.cont.uuid, label: r.cont.label, handle: r.handle, token: r.token, capas: r.capas });
     },
-    ContClose: (b) => {
+    ContClose: async (b) => {
       const q = dec(C.ContHandleReqSchema, b);
-      ps.contClose(ps.pool(q.pool).uuid, q.handle);
+      await ps.contClose(ps.pool(q.pool).uuid, q.handle);
       return EMPTY;
     },
-    ContDestroy: async (b) => {
+    ContDestroy: async (b, cred) => {
       const q = dec(C.ContHandleReqSchema, b);
-      await ps.contDestroy(q.pool, q.handle, q.cont, q.force);
+      await ps.contDestroy(q.pool, q.handle, q.cont, q.force, cred);
       return EMPTY;
     },
     ContList: (b) => {

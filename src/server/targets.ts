@@ -29,6 +29,7 @@ export const TARGET_METHODS: Readonly<Record<string, number>> = {
   ContDestroy: Method.contDestroy,
   PoolMapUpdate: Method.poolMapUpdate,
   ContRollback: Method.contRollback,
+  HandleRevoke: Method.handleRevoke,
 };
 
 /** daos_server side: run the request on the local I/O servers of the ranks named. */
@@ -95,7 +96,7 @@ export const targetCodec: TargetCodec = {
         ranks: p.ranks,
       }),
     ),
-  poolReq: (p) => toBinary(PoolTgtReqSchema, create(PoolTgtReqSchema, { pool: p.pool, cont: p.cont ?? '', poolMap: p.poolMap ?? new Uint8Array(), ranks: p.ranks ?? [], epoch: p.epoch ?? 0n })),
+  poolReq: (p) => toBinary(PoolTgtReqSchema, create(PoolTgtReqSchema, { pool: p.pool, cont: p.cont ?? '', poolMap: p.poolMap ?? new Uint8Array(), ranks: p.ranks ?? [], epoch: p.epoch ?? 0n, handles: p.handles ?? [] })),
   space: (body) =>
     fromBinary(PoolTgtReplySchema, body).targets.map((t) => ({
       target: t.target,

@@ -16,6 +16,8 @@ import crypto from 'node:crypto';
 import type { Logger } from '../logging/logger.js';
 import { DaosError, DER } from '../daos/errors.js';
 import { buildPoolMap, encodePoolMap, decodePoolMap, targetCounts, type PoolMap } from '../daos/poolmap.js';
+import { CONT_PROP_NAMES, parseContProps } from '../daos/props.js';
+import { classByName } from '../daos/oclass.js';
 import { signToken, Capa } from '../security/handle_token.js';
 import type { SystemDatabase } from './database.js';
 import { MemberState, type Member } from './membership.js';
@@ -111,7 +113,7 @@ export interface TargetCaller {
 /** Engine-level codecs the service needs (protobuf, kept out of this module's types). */
 export interface TargetCodec {
   createReq(p: { pool: string; label: string; scmPerTarget: number; nvmePerTarget: number; poolMap: Buffer; ranks: { rank: number; uri: string }[] }): Uint8Array;
-  poolReq(p: { pool: string; cont?: string; poolMap?: Buffer; ranks?: { rank: number; uri: string }[]; epoch?: bigint }): Uint8Array;
+  poolReq(p: { pool: string; cont?: string; poolMap?: Buffer; ranks?: { rank: number; uri: string }[]; epoch?: bigint; handles?: string[] }): Uint8Array;
   space(body: Uint8Array): { target: number; scmTotal: number; scmFree: number; nvmeTotal: number; nvmeFree: number }[];
   avail(body: Uint8Array): { scm: number; nvme: number };
 }
@@ -146,6 +148,34 @@ export function checkLabel(label: string, what: string): void {
       hint: 'a label has 1 to 127 letters, digits or _ . : - and must not look like a UUID',
     });
   }
+}
+
+/**
+ * Container properties given at create: the names and values the daos tool
+ * accepts (src/daos/props.ts), plus the default object class and chunk size
+ * it records for array import. Anything else is refused, so that a typo is
+ * not stored as a property nobody reads.
+ */
+export function checkContProps(props: Record<string, string | number>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [name, raw] of Object.entries(props)) {
+    const v = String(raw);
+    if (name === 'oclass') {
+      out.oclass = classByName(v).name;
+    } else if (name === 'chunk_size') {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n <= 0) throw new DaosError(-DER.INVAL, `property chunk_size ${JSON.stringify(v)} is not a positive number of bytes`);
+      out.chunk_size = n;
+    } else if (name === 'label') {
+      continue;
+    } else if (CONT_PROP_NAMES.includes(name)) {
+      parseContProps(`${name}:${v}`);
+      out[name === 'snapshot_max' ? 'max_snapshot' : name] = v;
+    } else {
+      throw new DaosError(-DER.INVAL, `unknown container property ${JSON.stringify(name)}`, { hint: `valid properties: ${[...CONT_PROP_NAMES, 'oclass', 'chunk_size'].join(', ')}` });
+    }
+  }
+  return out;
 }
 
 /** v0.8's service-replica choice: ranks in order, skipping rank 0 unless it is the only one, capped. */
@@ -482,6 +512,7 @@ export class PoolService {
     if (h.capas === Capa.RO) throw new DaosError(-DER.NO_PERM, 'creating a container needs a read-write pool connection');
     if (!isUuid(uuid)) throw new DaosError(-DER.INVAL, `container UUID ${JSON.stringify(uuid)} is not a UUID`);
     uuid = uuid.toLowerCase();
+    props = checkContProps(props);
     if (this.db.kvGet(`cont/${p.uuid}/${uuid}`)) throw new DaosError(-DER.EXIST, `container ${uuid} already exists`);
     if (label) {
       checkLabel(label, 'container');
@@ -535,16 +566,35 @@ export class PoolService {
     return this.db.kvRange<ContHandleRecord>(`chdl/${pool}/`).map((e) => e.value).filter((h) => h.cont === cont);
   }
 
-  contClose(pool: string, handle: string): void {
+  /**
+   * Close a container handle, and revoke it on the I/O servers of the pool:
+   * its token cannot be used or registered again there. A rank that cannot be
+   * reached is logged; it forgets the handle when it restarts.
+   */
+  async contClose(pool: string, handle: string): Promise<void> {
     const h = this.contHandle(pool, handle);
     this.db.kvWrite([{ key: `chdl/${h.pool}/${handle}`, value: undefined }]);
+    const p = this.db.kvGet<PoolRecord>(`pool/${h.pool}`);
+    if (!p) return;
+    const res = await this.o.targets.call('HandleRevoke', p.ranks, this.o.codec.poolReq({ pool: p.uuid, handles: [handle] }), 10_000).catch(() => new Map<number, RankOutcome>());
+    const missed = p.ranks.filter((r) => (res.get(r)?.status ?? -DER.UNREACH) !== 0);
+    if (missed.length) this.log.notice(`container handle ${handle}: not revoked on rank(s) ${missed.join(',')} (unreachable)`);
   }
 
-  async contDestroy(poolId: string, poolHandle: string, contId: string, force: boolean): Promise<ContRecord> {
+  /**
+   * Destroy a container: the caller needs delete-container from the pool ACL
+   * (`d`, or `w`, which today's DAOS makes an alias of `c` and `d` on pools) or
+   * delete (`d`) from the container's own ACL.
+   */
+  async contDestroy(poolId: string, poolHandle: string, contId: string, force: boolean, cred: Credential): Promise<ContRecord> {
     const p = this.readyPool(poolId);
     const ph = this.poolHandle(p.uuid, poolHandle);
     if (ph.capas === Capa.RO) throw new DaosError(-DER.NO_PERM, 'destroying a container needs a read-write pool connection');
     const c = this.cont(p, contId);
+    const byPool = this.o.acl.allows(p.acl, p.owner, p.ownerGroup, cred, 'd') || this.o.acl.allows(p.acl, p.owner, p.ownerGroup, cred, 'w');
+    if (!byPool && !this.o.acl.allows(c.acl, c.owner, c.ownerGroup, cred, 'd')) {
+      throw new DaosError(-DER.NO_PERM, `${cred.user} may not destroy container ${c.label || c.uuid}`, { hint: 'neither the pool ACL (d or w) nor the container ACL (d) grants it to you' });
+    }
     const open = this.db.kvRange<ContHandleRecord>(`chdl/${p.uuid}/`).filter((e) => e.value.cont === c.uuid);
     if (open.length && !force) throw new DaosError(-DER.BUSY, `container ${c.label || c.uuid} has ${open.length} open handle(s)`, { hint: 'close it everywhere, or destroy with --force' });
     const res = await this.o.targets.call('ContDestroy', p.ranks, this.o.codec.poolReq({ pool: p.uuid, cont: c.uuid }), 60_000);
@@ -621,10 +671,11 @@ export class PoolService {
           need.add('T');
           break;
         }
+        case 'max_snapshot':
         case 'snapshot_max': {
           const n = Number(pr.value);
-          if (!Number.isInteger(n) || n < 0) throw new DaosError(-DER.INVAL, `snapshot_max ${JSON.stringify(pr.value)} is not a number of snapshots`);
-          next.props.snapshot_max = n;
+          if (!Number.isInteger(n) || n < 0) throw new DaosError(-DER.INVAL, `max_snapshot ${JSON.stringify(pr.value)} is not a number of snapshots`);
+          next.props.max_snapshot = n;
           need.add('T');
           break;
         }
@@ -642,7 +693,7 @@ export class PoolService {
         }
         default:
           throw new DaosError(-DER.INVAL, `container property ${JSON.stringify(pr.name)} cannot be changed`, {
-            hint: 'settable after creation: label, snapshot_max, acl, owner, owner_group; the others are fixed when the container is created',
+            hint: 'settable after creation: label, max_snapshot, acl, owner, owner_group; the others are fixed when the container is created',
           });
       }
     }

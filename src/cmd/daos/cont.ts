@@ -107,8 +107,8 @@ export function addContCommands(program: Command, h: Holder): void {
     c.emit({ pool: p.uuid, uuid: k.uuid, properties: pretty.propsJSON(q.props) }, () => pretty.renderContProps(q.props));
   });
 
-  idOpts(cont.command('set-prop [args...]').description('Change properties: set-prop <pool> <cont> name:value[,name:value] (label, snapshot_max, owner, owner_group)'))
-    .option('--properties <list>', 'name:value pairs separated by commas, e.g. label:new,snapshot_max:10')
+  idOpts(cont.command('set-prop [args...]').description('Change properties: set-prop <pool> <cont> name:value[,name:value] (label, max_snapshot, acl, owner, owner_group)'))
+    .option('--properties <list>', 'name:value pairs separated by commas, e.g. label:new,max_snapshot:10')
     .action(async (args: string[], o: IdOpts & { properties?: string }) => {
       const c = h.get();
       const { pool: poolId, cont: contId, rest } = takeIds(args, o, true);
@@ -124,7 +124,7 @@ export function addContCommands(program: Command, h: Holder): void {
       const p = await c.pool(poolId, 'rw');
       const k = await c.cont(p, contId!, 'rw');
       await doing('container set-prop failed', () => k.setProps(props), {
-        [-1003]: 'settable properties are label, snapshot_max, owner and owner_group (name@); the others are fixed at create time',
+        [-1003]: 'settable properties are label, max_snapshot, acl, owner and owner_group (name@); the others are fixed at create time',
         [-1001]: 'the container ACL does not allow you to change this property; its owner can',
       });
       c.emit({ pool: p.uuid, uuid: k.uuid, properties: props }, `Properties were successfully set\n`);
