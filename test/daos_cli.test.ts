@@ -187,7 +187,7 @@ test("containers in today's form: labels, list, query -j, duplicate refused, des
   assert.equal(ok(await daos(['cont', 'set-prop', 'tank', 'c1', 'label:c1b,max_snapshot:5'])).out, 'Properties were successfully set\n');
   const gp = ok(await daos(['cont', 'get-prop', 'tank', 'c1b']));
   assert.match(gp.out, /c1b/);
-  assert.match(gp.out, /max_snapshot/);
+  assert.match(gp.out, /^max snapshots -> 5$/m);
   fails(await daos(['cont', 'query', 'tank', 'c1']), 1, /DER_NONEXIST/);
   ok(await daos(['cont', 'set-prop', `--pool=${poolUuid}`, `--cont=${uuid}`, '--properties=label:c1']));
   const d = ok(await daos(['cont', 'destroy', 'tank', 'c1']));
