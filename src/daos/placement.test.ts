@@ -337,13 +337,3 @@ test('formatLayout prints the daos object query form', () => {
   const oid = { hi: 5n, lo: 7n };
   assert.equal(formatLayout(oid, lay(2, [shard(0, 1), shard(1, 1), shard(2, 1), shard(3, 1)])), 'oid: 5.7 ver 9 grp_nr: 2\ngrp: 0\nreplica 0 0\nreplica 1 1\ngrp: 1\nreplica 0 2\nreplica 1 3\n');
 });
-
-test('an RP_3G1 layout on 256 targets is fast enough to compute per object open', () => {
-  const map = grid(16, 2, 8);
-  const oids = Array.from({ length: 5000 }, (_, i) => oidOf(i, OC.RP_3G1));
-  for (const o of oids) objectLayout(map, o);
-  const t0 = process.hrtime.bigint();
-  for (const o of oids) objectLayout(map, o);
-  const us = Number(process.hrtime.bigint() - t0) / 1000 / oids.length;
-  assert.ok(us < 200, `${us.toFixed(1)} µs per RP_3G1 layout`);
-});
