@@ -138,8 +138,11 @@ export class DaosObject {
     DaosObject.registered.get(c)?.delete(this.cont.handle);
   }
 
+  private prefix?: Buffer;
+
   private addrBase(shard: number, epoch: bigint): P.ObjAddr {
-    return { pool: this.pool.uuid, cont: this.cont.uuid, coh: this.cont.handle, hi: this.oid.hi, lo: this.oid.lo, shard, epoch };
+    this.prefix ??= P.addrPrefix(this.pool.uuid, this.cont.uuid, this.cont.handle);
+    return { pool: this.pool.uuid, cont: this.cont.uuid, coh: this.cont.handle, hi: this.oid.hi, lo: this.oid.lo, shard, epoch, prefix: this.prefix };
   }
 
   /**
@@ -201,9 +204,18 @@ export class DaosObject {
     throw last ?? new DaosError(-DER.TIMEDOUT, `object ${this.oid.hi}.${this.oid.lo}: no replica answered`);
   }
 
-  /** The members of a group that can be read, in a random order starting point. */
+  private readableCache?: { ver: number; groups: Map<number, LayoutShard[]> };
+
+  /** The members of a group that can be read (cached per layout). */
   private readable(group: number): LayoutShard[] {
-    return replicasOf(this.layout(), group).filter((s) => s.target >= 0 && !s.rebuilding);
+    const layout = this.layout();
+    if (!this.readableCache || this.readableCache.ver !== layout.ver) this.readableCache = { ver: layout.ver, groups: new Map() };
+    let r = this.readableCache.groups.get(group);
+    if (!r) {
+      r = replicasOf(layout, group).filter((s) => s.target >= 0 && !s.rebuilding);
+      this.readableCache.groups.set(group, r);
+    }
+    return r;
   }
 
   private leaderOf(group: number): LayoutShard {
@@ -229,13 +241,24 @@ export class DaosObject {
     };
   }
 
+  private targetsCache?: { ver: number; groups: Map<number, { leader: LayoutShard; replicas: P.ShardTarget[] }> };
+
+  /** The group leader and the replicas it forwards to (cached per layout). */
   private writeTargets(group: number): { leader: LayoutShard; replicas: P.ShardTarget[] } {
-    const leader = this.leaderOf(group);
-    const replicas = replicasOf(this.layout(), group)
-      .filter((s) => s.shard !== leader.shard && s.target >= 0)
-      .map((s) => ({ rank: s.rank, target: s.targetIndex, shard: s.shard }));
-    return { leader, replicas };
+    const layout = this.layout();
+    if (!this.targetsCache || this.targetsCache.ver !== layout.ver) this.targetsCache = { ver: layout.ver, groups: new Map() };
+    let t = this.targetsCache.groups.get(group);
+    if (!t) {
+      const leader = this.leaderOf(group);
+      const replicas = replicasOf(layout, group)
+        .filter((s) => s.shard !== leader.shard && s.target >= 0)
+        .map((s) => ({ rank: s.rank, target: s.targetIndex, shard: s.shard }));
+      t = { leader, replicas };
+      this.targetsCache.groups.set(group, t);
+    }
+    return t;
   }
+
 
   // ---- update / fetch --------------------------------------------------------------------
 
@@ -254,10 +277,14 @@ export class DaosObject {
     const r = await this.send(
       true,
       P.Op.UPDATE,
-      () => this.leaderOf(group),
+      () => this.writeTargets(group).leader,
       (s) => {
-        const { replicas } = this.writeTargets(group);
-        return P.encodeUpdate({ ...this.addrBase(s.shard, 0n), dkey, iods, dtx: NO_DTX, replicas });
+        const a = this.addrBase(s.shard, 0n) as P.UpdateReq;
+        a.dkey = dkey;
+        a.iods = iods;
+        a.dtx = NO_DTX;
+        a.replicas = this.writeTargets(group).replicas;
+        return P.encodeUpdate(a);
       },
       data,
     );
@@ -275,7 +302,12 @@ export class DaosObject {
       false,
       P.Op.FETCH,
       this.readPicker(group),
-      (s) => P.encodeFetch({ ...this.addrBase(s.shard, opts.epoch ?? 0n), dkey, iods }),
+      (s) => {
+        const a = this.addrBase(s.shard, opts.epoch ?? 0n) as P.FetchReq;
+        a.dkey = dkey;
+        a.iods = iods;
+        return P.encodeFetch(a);
+      },
       [],
       opts.sinks,
     );

@@ -67,6 +67,15 @@ export interface ObjAddr {
   lo: bigint;
   shard: number;
   epoch: bigint;
+  /** pool, cont and coh already encoded (48 bytes): senders of many requests keep it (addrPrefix). */
+  prefix?: Buffer;
+}
+
+/** The 48 encoded bytes of pool, container and handle UUIDs, reusable in every ObjAddr of a container handle. */
+export function addrPrefix(pool: string, cont: string, coh: string): Buffer {
+  const w = new Writer(48);
+  w.uuid(pool).uuid(cont).uuid(coh);
+  return Buffer.from(w.finish());
 }
 
 /** A member of a replicated group: where to forward. */
@@ -77,7 +86,9 @@ export interface ShardTarget {
 }
 
 function wAddr(w: Writer, a: ObjAddr): void {
-  w.uuid(a.pool).uuid(a.cont).uuid(a.coh).u64(a.hi).u64(a.lo).u32(a.shard).u64(a.epoch);
+  if (a.prefix) w.raw(a.prefix);
+  else w.uuid(a.pool).uuid(a.cont).uuid(a.coh);
+  w.u64(a.hi).u64(a.lo).u32(a.shard).u64(a.epoch);
 }
 
 function rAddr(r: Reader): ObjAddr {
