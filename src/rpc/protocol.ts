@@ -168,7 +168,12 @@ export function decodeUpdate(meta: Buffer): UpdateReq {
   const dtx = r.raw(24);
   const replicas = rTargets(r);
   r.end();
-  return { ...a, dkey, iods, dtx, replicas };
+  const q = a as UpdateReq;
+  q.dkey = dkey;
+  q.iods = iods;
+  q.dtx = dtx;
+  q.replicas = replicas;
+  return q;
 }
 
 export const PunchKind = { OBJECT: 1, DKEYS: 2, AKEYS: 3 } as const;
@@ -206,7 +211,13 @@ export function decodePunch(meta: Buffer): PunchReq {
   const dtx = r.raw(24);
   const replicas = rTargets(r);
   r.end();
-  return { ...a, kind, dkeys, akeys, dtx, replicas };
+  const q = a as PunchReq;
+  q.kind = kind;
+  q.dkeys = dkeys;
+  q.akeys = akeys;
+  q.dtx = dtx;
+  q.replicas = replicas;
+  return q;
 }
 
 /** Reply of an update or punch: the epoch it was applied at. */
@@ -239,7 +250,10 @@ export function decodeFetch(meta: Buffer): FetchReq {
   const dkey = r.bytes(1 << 16);
   const iods = rIods(r);
   r.end();
-  return { ...a, dkey, iods };
+  const q = a as FetchReq;
+  q.dkey = dkey;
+  q.iods = iods;
+  return q;
 }
 
 export interface FetchedIod {
