@@ -123,3 +123,33 @@ test('der2errno of success is 0; of an unknown code EIO', () => {
   assert.equal(der2errno(0), 0);
   assert.equal(der2errnoName(-4242), 'EIO');
 });
+
+test('an error reply wrapped with its context names the DER message once: the node and the skew of an HLC refusal', async () => {
+  const { Hlc } = await import('./hlc.js');
+  // The I/O server refuses a message 5 s ahead; its reply carries its error's message.
+  const raw = BigInt(Date.now()) * 1_000_000n;
+  const server = new Hlc({ clock: () => raw });
+  let reply = '';
+  try {
+    server.merge(raw + 5_000_000_000n);
+  } catch (e) {
+    reply = (e as Error).message;
+  }
+  assert.match(reply, /^hlc synchronization error: remote hlc/);
+  // The client names the node it talked to, as a reply error does.
+  const e = new DaosError(-DER.HLC_SYNC, `registering the container handle on ofi+sockets://127.0.0.1:31416: ${reply}`);
+  assert.match(
+    e.toString(),
+    /^-1037 \(DER_HLC_SYNC\): hlc synchronization error: registering the container handle on ofi\+sockets:\/\/127\.0\.0\.1:31416: remote hlc \S+ #\d+ is \d+ ns \(\d+(\.\d+)? s\) ahead of the local clock; at most 1000000000 ns is allowed$/,
+  );
+  assert.equal(e.toString().split('hlc synchronization error').length - 1, 1, e.toString());
+  assert.equal(e.withContext('rank 2').toString().split('hlc synchronization error').length - 1, 1, 'context added later reads once too');
+  const cases: Record<string, [string | undefined, string]> = {
+    'plain detail kept': ['rank 3: remote hlc x', 'hlc synchronization error: rank 3: remote hlc x'],
+    'detail that is only the message': ['hlc synchronization error', 'hlc synchronization error'],
+    'context, then only the message': ['rank 3: hlc synchronization error', 'hlc synchronization error: rank 3'],
+    'the message repeated in front': ['hlc synchronization error: hlc synchronization error: x', 'hlc synchronization error: x'],
+    'no detail': [undefined, 'hlc synchronization error'],
+  };
+  for (const [name, [detail, want]] of Object.entries(cases)) assert.equal(new DaosError(-DER.HLC_SYNC, detail).message, want, name);
+});

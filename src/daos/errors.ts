@@ -211,6 +211,22 @@ function negative(code: number): number {
 }
 
 /** A DER error raised by the data plane. `rc` is negative, as APIs return it. */
+/**
+ * The detail without the DER message it may repeat. NB: an error reply
+ * carries the server's message, itself `<der message>: <detail>`, and the
+ * caller puts its context in front: without this, a clock skew would read
+ * `hlc synchronization error: <node>: hlc synchronization error: remote hlc ...`.
+ */
+function withoutDerMessage(detail: string, msg: string): string | undefined {
+  const prefix = `${msg}: `;
+  let d = detail;
+  while (d.startsWith(prefix)) d = d.slice(prefix.length);
+  d = d.split(`: ${prefix}`).join(': ');
+  if (d === msg) return undefined;
+  if (d.endsWith(`: ${msg}`)) d = d.slice(0, -(msg.length + 2));
+  return d || undefined;
+}
+
 export class DaosError extends Error {
   readonly rc: number;
   override readonly name: string;
@@ -219,6 +235,7 @@ export class DaosError extends Error {
 
   constructor(rc: number, detail?: string, options?: { cause?: unknown; hint?: string }) {
     const neg = negative(rc);
+    detail = detail === undefined ? undefined : withoutDerMessage(detail, derMessage(neg));
     super(detail ? `${derMessage(neg)}: ${detail}` : derMessage(neg), options?.cause === undefined ? undefined : { cause: options.cause });
     this.rc = neg;
     this.name = derName(neg);
