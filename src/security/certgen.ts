@@ -219,3 +219,14 @@ export function install(from: string, role: Role, target: string, owner?: { uid:
   }
   return out;
 }
+
+/** The key usages of a certificate (digitalSignature, keyCertSign, ...), in the extension's bit order; [] without the extension. */
+export function keyUsages(pem: string | Buffer): string[] {
+  const ext = new x509.X509Certificate(pem.toString()).getExtension(x509.KeyUsagesExtension);
+  if (!ext) return [];
+  const names: string[] = [];
+  for (const [name, bit] of Object.entries(x509.KeyUsageFlags)) {
+    if (typeof bit === 'number' && ext.usages & bit) names.push(name);
+  }
+  return names;
+}

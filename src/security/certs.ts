@@ -79,10 +79,13 @@ function countPem(text: string, kind: RegExp): number {
   return [...text.matchAll(kind)].length;
 }
 
-/** Load one certificate and check its file, format and validity period. */
-export function loadCertificate(what: string, file: string, now = new Date()): LoadedCert {
+/**
+ * Read one certificate: a regular file holding exactly one PEM certificate.
+ * No mode or validity checks (loadCertificate adds them); daos_certgen show
+ * reads with this so it can display what is wrong.
+ */
+export function readCertificate(what: string, file: string): LoadedCert & { mode: number } {
   const st = statFile(what, file);
-  if (st.mode & 0o022) throw securityFaults.certPermissions(what, file, mode(st));
   const pem = readFile(what, file);
   const n = countPem(pem.toString('latin1'), /-----BEGIN CERTIFICATE-----/g);
   if (n !== 1) throw securityFaults.badPem(what, file, n === 0 ? 'no PEM certificate found' : `${n} certificates in one file; only one is allowed`);
@@ -92,9 +95,46 @@ export function loadCertificate(what: string, file: string, now = new Date()): L
   } catch (e) {
     throw securityFaults.badPem(what, file, (e as Error).message);
   }
+  return { file, pem, x509, commonName: commonNameOf(x509), mode: st.mode };
+}
+
+/** Load one certificate and check its file, format and validity period. */
+export function loadCertificate(what: string, file: string, now = new Date()): LoadedCert {
+  const st = statFile(what, file);
+  if (st.mode & 0o022) throw securityFaults.certPermissions(what, file, mode(st));
+  const { mode: _mode, ...c } = readCertificate(what, file);
+  const x509 = c.x509;
   if (new Date(x509.validFrom) > now) throw securityFaults.notYetValid(what, file, new Date(x509.validFrom).toISOString());
   if (new Date(x509.validTo) < now) throw securityFaults.expired(what, file, new Date(x509.validTo).toISOString());
-  return { file, pem, x509, commonName: commonNameOf(x509) };
+  return c;
+}
+
+export interface CertProblem {
+  description: string;
+  resolution: string;
+}
+
+/**
+ * Everything wrong with a certificate that the programs would refuse or warn
+ * about: insecure mode, not valid yet, expired, expiring within
+ * EXPIRY_WARNING_DAYS, not signed by `ca` (when given). Each one as the fault
+ * (or warning) the programs print, so daos_certgen show and a refused start
+ * read the same.
+ */
+export function certificateProblems(c: LoadedCert & { mode?: number }, opts: { what?: string; ca?: LoadedCert; now?: Date } = {}): CertProblem[] {
+  const what = opts.what ?? 'certificate';
+  const now = opts.now ?? new Date();
+  const out: CertProblem[] = [];
+  const x = c.x509;
+  if (c.mode !== undefined && c.mode & 0o022) out.push(securityFaults.certPermissions(what, c.file, '0' + (c.mode & 0o777).toString(8)));
+  if (new Date(x.validFrom) > now) out.push(securityFaults.notYetValid(what, c.file, new Date(x.validFrom).toISOString()));
+  if (new Date(x.validTo) < now) out.push(securityFaults.expired(what, c.file, new Date(x.validTo).toISOString()));
+  else {
+    const soon = expiresSoon(c, now);
+    if (soon) out.push({ description: soon, resolution: `issue a new one with daos_certgen renew ${c.commonName || '<role>'} and install it before then` });
+  }
+  if (opts.ca && !signedBy(c, opts.ca)) out.push(securityFaults.notSignedByCA(c.file, opts.ca.file));
+  return out.map((p) => ({ description: p.description, resolution: p.resolution }));
 }
 
 /** Load a private key, refusing one that group or other may read. */
@@ -115,19 +155,26 @@ export function daysLeft(x: crypto.X509Certificate, now = new Date()): number {
   return Math.floor((new Date(x.validTo).getTime() - now.getTime()) / 86_400_000);
 }
 
-function expiryWarning(c: LoadedCert, now: Date): string | undefined {
+/** `certificate <file> (<cn>) expires in <n> day(s), on <date>` when it expires within EXPIRY_WARNING_DAYS. */
+function expiresSoon(c: LoadedCert, now: Date): string | undefined {
   const d = daysLeft(c.x509, now);
-  if (d < EXPIRY_WARNING_DAYS) {
-    return `certificate ${c.file} (${c.commonName}) expires in ${d} day(s), on ${new Date(c.x509.validTo).toISOString()}; issue a new one with daos_certgen before then`;
-  }
+  if (d < EXPIRY_WARNING_DAYS) return `certificate ${c.file} (${c.commonName}) expires in ${d} day(s), on ${new Date(c.x509.validTo).toISOString()}`;
   return undefined;
+}
+
+function expiryWarning(c: LoadedCert, now: Date): string | undefined {
+  const soon = expiresSoon(c, now);
+  return soon && `${soon}; issue a new one with daos_certgen before then`;
+}
+
+/** Whether cert was issued and signed by ca. */
+export function signedBy(cert: LoadedCert, ca: LoadedCert): boolean {
+  return cert.x509.checkIssued(ca.x509) && cert.x509.verify(ca.x509.publicKey);
 }
 
 /** Check that cert was issued and signed by ca. */
 export function checkSignedBy(cert: LoadedCert, ca: LoadedCert): void {
-  if (!cert.x509.checkIssued(ca.x509) || !cert.x509.verify(ca.x509.publicKey)) {
-    throw securityFaults.notSignedByCA(cert.file, ca.file);
-  }
+  if (!signedBy(cert, ca)) throw securityFaults.notSignedByCA(cert.file, ca.file);
 }
 
 /**

@@ -7,7 +7,18 @@ import fs from 'node:fs';
 
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { ROLES, commonNameOf, daysLeft, loadCertificate, type Role } from '../../security/certs.js';
+import type { X509Certificate } from 'node:crypto';
+import {
+  EXPIRY_WARNING_DAYS,
+  ROLES,
+  certificateProblems,
+  daysLeft,
+  readCertificate,
+  signedBy,
+  type LoadedCert,
+  type Role,
+} from '../../security/certs.js';
+import { securityFaults } from '../../security/faults.js';
 import {
   DEFAULT_CA_DAYS,
   DEFAULT_CERT_DAYS,
@@ -16,11 +27,18 @@ import {
   install,
   installInstructions,
   issue,
+  keyUsages,
 } from '../../security/certgen.js';
 import { Fault, errorMessage } from '../../fault/fault.js';
 import { DAOS_VERSION } from '../../version.js';
 
 const EKU_NAMES: Record<string, string> = { '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth' };
+
+function validity(x: X509Certificate, left: number, now = new Date()): string {
+  if (new Date(x.validFrom) > now) return 'NOT VALID YET';
+  if (new Date(x.validTo) < now) return 'EXPIRED';
+  return `${left} days left${left < EXPIRY_WARNING_DAYS ? ', RENEW SOON' : ''}`;
+}
 
 function parseRoles(s: string | undefined): Role[] {
   if (!s) return [...ROLES];
@@ -113,31 +131,60 @@ export async function main(argv = process.argv.slice(2), out = (s: string) => pr
 
   program
     .command('show')
-    .description('Show certificates: role, issuer, validity, and whether the CA signed them')
+    .description(
+      'Show certificates (role, issuer, validity, key usage, and whether the CA signed them) and flag what is wrong: expired, not yet valid, expiring within 30 days, not signed by the CA, insecure mode. Exits 1 when anything is wrong.',
+    )
     .argument('<files...>', 'certificate files')
     .option('--ca <file>', 'check the signature against this CA certificate')
     .action((files: string[], o: { ca?: string }) => {
-      const ca = o.ca ? loadCertificate('CA certificate', o.ca) : undefined;
-      for (const f of files) {
+      const problems: { file: string; description: string; resolution: string }[] = [];
+      const fail = (file: string, e: unknown) => {
+        problems.push({ file, description: errorMessage(e), resolution: e instanceof Fault ? e.resolution : '' });
+      };
+      let ca: LoadedCert | undefined;
+      if (o.ca) {
         try {
-          const c = loadCertificate('certificate', f);
-          const x = c.x509;
-          const left = daysLeft(x);
-          out(`${f}:\n`);
-          out(`  role (CN):    ${commonNameOf(x) || '(none)'}\n`);
-          out(`  subject:      ${x.subject.replace(/\n/g, ', ')}\n`);
-          out(`  issuer:       ${x.issuer.replace(/\n/g, ', ')}\n`);
-          out(`  serial:       ${x.serialNumber}\n`);
-          out(`  valid:        ${new Date(x.validFrom).toISOString()} to ${new Date(x.validTo).toISOString()} (${left} days left${left < 30 ? ', RENEW SOON' : ''})\n`);
-          out(`  CA:           ${x.ca ? 'yes' : 'no'}\n`);
-          if (x.keyUsage?.length) out(`  ext. usage:   ${x.keyUsage.map((k) => EKU_NAMES[k] ?? k).join(', ')}\n`);
-          if (x.subjectAltName) out(`  alt names:    ${x.subjectAltName}\n`);
-          if (ca) out(`  signed by CA: ${x.checkIssued(ca.x509) && x.verify(ca.x509.publicKey) ? 'yes' : `NO (not signed by ${o.ca})`}\n`);
+          ca = readCertificate('CA certificate', o.ca);
+          // The CA is shown only through its problems; an expired CA still tells which certificates it signed.
+          for (const p of certificateProblems(ca, { what: 'CA certificate' })) problems.push({ file: o.ca, ...p });
+          if (!ca.x509.ca) fail(o.ca, securityFaults.notCA(o.ca));
         } catch (e) {
-          err(`ERROR: ${errorMessage(e)}\n`);
-          if (e instanceof Fault) err(`ERROR: resolution: ${e.resolution}\n`);
-          code = 1;
+          fail(o.ca, e);
         }
+      }
+      for (const f of files) {
+        let c: LoadedCert & { mode: number };
+        try {
+          c = readCertificate('certificate', f);
+        } catch (e) {
+          fail(f, e);
+          continue;
+        }
+        const x = c.x509;
+        const left = daysLeft(x);
+        const found = certificateProblems(c, { ca });
+        out(`${f}:\n`);
+        out(`  role (CN):    ${c.commonName || '(none)'}\n`);
+        out(`  subject:      ${x.subject.replace(/\n/g, ', ')}\n`);
+        out(`  issuer:       ${x.issuer.replace(/\n/g, ', ')}\n`);
+        out(`  serial:       ${x.serialNumber}\n`);
+        out(`  valid:        ${new Date(x.validFrom).toISOString()} to ${new Date(x.validTo).toISOString()} (${validity(x, left)})\n`);
+        out(`  CA:           ${x.ca ? 'yes' : 'no'}\n`);
+        const ku = keyUsages(c.pem);
+        out(`  key usage:    ${ku.length ? ku.join(', ') : '(none)'}\n`);
+        if (x.keyUsage?.length) out(`  ext. usage:   ${x.keyUsage.map((k) => EKU_NAMES[k] ?? k).join(', ')}\n`);
+        if (x.subjectAltName) out(`  alt names:    ${x.subjectAltName}\n`);
+        if (ca) out(`  signed by CA: ${signedBy(c, ca) ? 'yes' : `NO (not signed by ${o.ca})`}\n`);
+        for (const p of found) out(`  PROBLEM:      ${p.description}\n`);
+        for (const p of found) problems.push({ file: f, ...p });
+      }
+      for (const p of problems) {
+        err(`ERROR: ${p.description}\n`);
+        if (p.resolution) err(`ERROR: resolution: ${p.resolution}\n`);
+      }
+      if (problems.length) {
+        err(`ERROR: daos_certgen show: ${problems.length} problem(s) found\n`);
+        code = 1;
       }
     });
 
