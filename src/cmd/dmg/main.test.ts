@@ -333,3 +333,37 @@ test('a fault answered by a host is shown by its description, not its code', asy
   assert.match(r.out, /node\[1-2\]: cannot format storage with running I\/O server instances/);
   assert.doesNotMatch(r.out, /: 611/);
 });
+
+test("pool get-acl -o after the subcommand is get-acl's --outfile; before it, dmg's config", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmg-acl-'));
+  try {
+    const cfg = path.join(dir, 'ctl.yml');
+    fs.writeFileSync(cfg, 'port: 10011\n');
+    const acl = { mgmt: { poolGetACL: () => ({ ACL: ['A::OWNER@:rw'], owner: 'alice@', ownerGroup: 'users@' }) } };
+    const hosts = { 'node1:10011': acl, 'node1:10001': acl };
+    const cases: Record<string, { argv: string[]; outfile?: string; host: string; json?: boolean }> = {
+      'both: config before, outfile after': { argv: ['-i', '-o', cfg, '-l', 'node1', 'pool', 'get-acl', 'tank', '-o', 'a.acl'], outfile: 'a.acl', host: 'node1:10011' },
+      'outfile only, after the subcommand': { argv: ['-i', '-l', 'node1', 'pool', 'get-acl', 'tank', '-o', 'b.acl'], outfile: 'b.acl', host: 'node1:10001' },
+      'outfile attached to the short flag': { argv: ['-i', '-l', 'node1', 'pool', 'get-acl', '-oc.acl', 'tank'], outfile: 'c.acl', host: 'node1:10001' },
+      'outfile by its long name': { argv: ['-i', '-l', 'node1', 'pool', 'ga', 'tank', '--outfile=d.acl'], outfile: 'd.acl', host: 'node1:10001' },
+      'config only, before the subcommand': { argv: ['-i', '-o', cfg, '-l', 'node1', 'pool', 'get-acl', 'tank'], host: 'node1:10011' },
+      'global flags other than -o still work after the subcommand': { argv: ['-o', cfg, 'pool', 'get-acl', 'tank', '-i', '-l', 'node1', '-j'], host: 'node1:10011', json: true },
+    };
+    for (const [name, tc] of Object.entries(cases)) {
+      const argv = tc.argv.map((a) => a.replace(/^(-o|--outfile=)?([a-d]\.acl)$/, (_m, f: string | undefined, file: string) => `${f ?? ''}${path.join(dir, file)}`));
+      const r = await dmg(argv, hosts);
+      assert.equal(r.code, 0, `${name}: ${r.err}`);
+      assert.deepEqual(r.calls.map((c) => `${c.host} ${c.method}`), [`${tc.host} poolGetACL`], name);
+      if (tc.outfile) {
+        assert.equal(fs.readFileSync(path.join(dir, tc.outfile), 'utf8'), '# Owner: alice@\n# Owner Group: users@\n# Entries:\nA::OWNER@:rw\n', name);
+        assert.match(r.out, new RegExp(`Wrote ACL to output file: .*${tc.outfile}`), name);
+      } else if (tc.json) {
+        assert.deepEqual(JSON.parse(r.out).response.acl, ['A::OWNER@:rw'], name);
+      } else {
+        assert.match(r.out, /Pool-get-ACL command succeeded/, name);
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -251,6 +251,55 @@ export function buildProgram(ctx: { get: () => Ctx; set: (g: GlobalOpts) => void
   return program;
 }
 
+function declares(c: Command, flag: string): Option | undefined {
+  return c.options.find((o) => o.short === flag || o.long === flag);
+}
+
+/**
+ * NB: as in the original dmg (go-flags), an option written after a
+ * subcommand belongs to that subcommand when it declares one of that name,
+ * and to dmg otherwise: in `dmg pool get-acl tank -o out.acl`, -o is
+ * get-acl's --outfile; in `dmg -o cfg.yml pool get-acl tank`, dmg's config.
+ * Commander gives every flag the program declares to the program wherever it
+ * stands, so such a flag is rewritten to the subcommand's long form before
+ * parsing. Other global flags (-j, -l, -i, ...) still work after the subcommand.
+ */
+export function subcommandFlagsWin(program: Command, argv: string[]): string[] {
+  const out: string[] = [];
+  const chain: Command[] = [program];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a.length > 1 && a.startsWith('-')) {
+      const long = a.startsWith('--');
+      const eq = long ? a.indexOf('=') : -1;
+      const flag = eq > 0 ? a.slice(0, eq) : long ? a : a.slice(0, 2);
+      // The value written in the same word: `--outfile=x` or `-ox`.
+      const attached = eq > 0 ? a.slice(eq + 1) : !long && a.length > 2 ? a.slice(2) : undefined;
+      const depth = chain.findLastIndex((c) => declares(c, flag) !== undefined);
+      const opt = depth >= 0 ? declares(chain[depth], flag) : undefined;
+      const takesValue = opt !== undefined && (opt.required || opt.optional);
+      const shadowed = depth > 0 && chain.slice(0, depth).some((c) => declares(c, flag) !== undefined);
+      if (opt && shadowed && opt.long && !chain.slice(0, depth).some((c) => declares(c, opt.long!) !== undefined)) {
+        if (attached === undefined) out.push(opt.long);
+        else if (takesValue) out.push(`${opt.long}=${attached}`);
+        else out.push(a); // a group of boolean short flags: left to commander
+      } else {
+        out.push(a);
+      }
+      if (takesValue && attached === undefined && i + 1 < argv.length && (opt.required || !argv[i + 1].startsWith('-'))) out.push(argv[++i]);
+      continue;
+    }
+    const sub = chain[chain.length - 1].commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (sub) chain.push(sub);
+    out.push(a);
+  }
+  return out;
+}
+
 function scrubProxy(): void {
   for (const k of ['http_proxy', 'https_proxy', 'ftp_proxy', 'socks_proxy', 'no_proxy']) {
     delete process.env[k];
@@ -282,7 +331,7 @@ export async function main(
       io.err('ERROR: dmg: a command is required (storage, network, system, pool, version)\n');
       return 1;
     }
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(subcommandFlagsWin(program, argv), { from: 'user' });
     return ctx?.exitCode ?? 0;
   } catch (e) {
     if (e instanceof CommanderError) {
