@@ -52,6 +52,16 @@ test('secure deployment on one node', { timeout: 300_000 }, async (t) => {
       assert.match(r.stdout, /the server requires TLS .*drop -i/);
     });
 
+    await t.test('an insecure dmg: system and pool commands name the TLS mismatch with its fix, not daos_server', async () => {
+      for (const args of [['system', 'query'], ['pool', 'list']]) {
+        const r = await run(path.join(BIN, 'dmg'), ['-i', '-l', sys.addr, ...args], { timeoutMs: 30_000 });
+        assert.equal(r.code, 1, args.join(' '));
+        assert.match(r.stderr, /ERROR: dmg: localhost:\d+: the server requires TLS .* but this client runs insecure/, args.join(' '));
+        assert.match(r.stderr, /resolution: drop -i/, args.join(' '));
+        assert.doesNotMatch(r.stderr, /no connection could be established|daos_server runs/, args.join(' '));
+      }
+    });
+
     await t.test('an agent certificate calling an admin RPC is refused on the wire', async () => {
       const tr = clientCredentials(transportFor(sys, 'agent'), 'agent');
       const c = new ServiceClient(MgmtCtl, `127.0.0.1:${sys.port}`, tr.credentials, tr.options);
@@ -79,7 +89,17 @@ test('secure deployment on one node', { timeout: 300_000 }, async (t) => {
       fs.writeFileSync(alt, YAML.stringify(cfg));
       const r = await sys.dmg(['storage', 'scan'], { config: alt });
       assert.equal(r.code, 1);
-      assert.match(r.stdout + r.stderr, /TLS handshake failed: (the server rejected our certificate|the server's certificate is not signed by our CA)/);
+      // The host is grouped under its TLS error: never "connected", then "no hosts found".
+      assert.match(r.stdout, /^localhost:\d+: TLS handshake failed: the server's certificate is not signed by our CA/);
+      assert.doesNotMatch(r.stdout, /connected|no hosts found/);
+      assert.match(r.stderr, /resolution: both ends need certificates signed by the same DAOS CA/);
+      for (const args of [['system', 'query'], ['pool', 'list']]) {
+        const q = await sys.dmg(args, { config: alt });
+        assert.equal(q.code, 1, args.join(' '));
+        assert.match(q.stderr, /ERROR: dmg: TLS handshake with localhost:\d+ failed: the server's certificate is not signed by our CA/, args.join(' '));
+        assert.match(q.stderr, /resolution: both ends need certificates signed by the same DAOS CA/, args.join(' '));
+        assert.doesNotMatch(q.stderr, /daos_server runs/, args.join(' '));
+      }
       // With the right CA file but a foreign certificate, dmg refuses before connecting.
       cfg.transport_config.ca_cert = path.join(sys.dir, 'certs-admin/daosCA.crt');
       fs.writeFileSync(alt, YAML.stringify(cfg));

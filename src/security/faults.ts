@@ -130,15 +130,16 @@ export const securityFaults = {
     Domain.security,
     c + 16,
     'SecurityTransportMismatch',
-    (serverTls: boolean) =>
-      serverTls
+    (serverTls: boolean, hosts = '') =>
+      (hosts ? `${hosts}: ` : '') +
+      (serverTls
         ? 'the server requires TLS (its transport_config has allow_insecure: false), but this client runs insecure'
-        : 'the server runs without certificates (allow_insecure: true), but this client uses TLS',
-    (serverTls: boolean) =>
+        : 'the server runs without certificates (allow_insecure: true), but this client uses TLS'),
+    (serverTls: boolean, _hosts?: string) =>
       serverTls
         ? 'drop -i / allow_insecure on the client and give it its certificate, or run every component insecure'
         : 'pass -i (or set allow_insecure: true) on the client, or enable certificates on every server',
-    [true],
+    [true, 'node1:10001'],
   ),
   tlsHandshake: defineFault(
     Domain.security,

@@ -367,3 +367,42 @@ test("pool get-acl -o after the subcommand is get-acl's --outfile; before it, dm
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('system and pool commands name the TLS mismatch or refused certificates of the hosts, with their fix', async () => {
+  const { securityFaults } = await import('../../security/faults.js');
+  const mismatch = { reason: 'tls mismatch', fault: (hs: string) => securityFaults.transportMismatch(true, hs) };
+  const foreignCA = { reason: 'TLS handshake failed: x', fault: (hs: string) => securityFaults.tlsHandshake(hs, "the server's certificate is not signed by our CA") };
+  const refused = { unreachable: 'connection refused (is daos_server running and listening on this port?)' };
+  const cases: Record<string, { hosts: Record<string, MockHost>; argv: string[]; err: RegExp[]; notErr?: RegExp }> = {
+    'system query, insecure dmg against TLS servers': {
+      hosts: { 'node1:10001': { unreachable: mismatch }, 'node2:10001': { unreachable: mismatch } },
+      argv: ['-l', 'node[1-2]', 'system', 'query'],
+      err: [/ERROR: dmg: node\[1-2\]:10001: the server requires TLS .* but this client runs insecure/, /resolution: drop -i/],
+      notErr: /daos_server runs|no connection could be established/,
+    },
+    'pool list, certificates from another CA': {
+      hosts: { 'node1:10001': { unreachable: foreignCA } },
+      argv: ['-l', 'node1', 'pool', 'list'],
+      err: [/ERROR: dmg: TLS handshake with node1:10001 failed: the server's certificate is not signed by our CA/, /resolution: both ends need certificates signed by the same DAOS CA/],
+      notErr: /daos_server runs/,
+    },
+    'different reasons: every host is named with its own': {
+      hosts: { 'node1:10001': refused, 'node2:10001': { unreachable: mismatch } },
+      argv: ['-l', 'node[1-2]', 'system', 'query'],
+      err: [/no server answered: node1:10001: connection refused .*; node2:10001: tls mismatch/],
+    },
+    'storage scan: the host is grouped under its TLS error, never "connected"': {
+      hosts: { 'node1:10001': { unreachable: foreignCA } },
+      argv: ['-l', 'node1', 'storage', 'scan'],
+      err: [/ERROR: dmg: TLS handshake with node1:10001 failed/, /resolution: both ends need certificates/],
+      notErr: /no active connections/,
+    },
+  };
+  for (const [name, tc] of Object.entries(cases)) {
+    const r = await dmg(['-i', ...tc.argv], tc.hosts);
+    assert.equal(r.code, 1, name);
+    for (const re of tc.err) assert.match(r.err, re, name);
+    if (tc.notErr) assert.doesNotMatch(r.err, tc.notErr, name);
+    assert.doesNotMatch(r.out, /connected/, name);
+  }
+});

@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { Ctx, jsonOut, parseRanks, realIO, type DmgIO, type GlobalOpts } from './ctx.js';
 import { addPoolCommands } from './pool.js';
 import type { ClientConfig } from '../../config/types.js';
-import type { Invoker } from '../../lib/control/invoker.js';
+import { commonFault, type Invoker } from '../../lib/control/invoker.js';
 import type { HostResult } from '../../lib/control/fanout.js';
 import { storageFormat, storagePrepare, storageScan } from '../../lib/control/storage.js';
 import { networkList, networkScan } from '../../lib/control/network.js';
@@ -43,14 +43,16 @@ async function perHost<T>(
   const probe = await ctx.invoker.probe(hosts, 5000);
   if (!ctx.json) ctx.io.out(pretty.renderConnections(probe));
   const reachable = hosts.filter((h) => probe.get(h) === undefined);
-  const unreachable = hosts.filter((h) => probe.get(h) !== undefined).map((h) => ({ host: h, error: probe.get(h)! }));
+  const unreachable = hosts.filter((h) => probe.get(h) !== undefined).map((h) => ({ host: h, error: probe.get(h)!.reason, problem: probe.get(h) }));
   if (reachable.length === 0) {
+    // One reason with its own fix (TLS on one side only, refused certificates) is raised as such.
+    const fault = commonFault(unreachable) ?? controlFaults.noActiveConnections();
     if (ctx.json) {
-      jsonOut(ctx, { host_errors: groupedErrors(unreachable) }, controlFaults.noActiveConnections(), 1);
+      jsonOut(ctx, { host_errors: groupedErrors(unreachable) }, fault, 1);
       ctx.exitCode = 1;
       return;
     }
-    throw controlFaults.noActiveConnections();
+    throw fault;
   }
   const results = await run(reachable);
   const ok = results.filter((r) => !r.error);

@@ -8,6 +8,7 @@ import { formatTable } from '../../lib/txtfmt/index.js';
 import { formatBytes, formatNvmeCapacity } from '../../lib/units/index.js';
 import { rankSetFromRanks } from '../../lib/ranklist/index.js';
 import type { HostResult } from '../../lib/control/fanout.js';
+import type { HostProblem } from '../../lib/control/invoker.js';
 import { describeRpcError } from '../../lib/control/fanout.js';
 import { errorMessage } from '../../fault/fault.js';
 import type {
@@ -30,9 +31,9 @@ function plural(n: number, word: string): string {
 }
 
 /** Connection lines: `wolf-[71-72]:10001: connected`, errors grouped likewise. */
-export function renderConnections(probe: Map<string, string | undefined>): string {
+export function renderConnections(probe: Map<string, HostProblem | undefined>): string {
   const g = new HostGroups();
-  for (const [host, err] of probe) g.add(host, err ?? 'connected');
+  for (const [host, problem] of probe) g.add(host, problem?.reason ?? 'connected');
   return g.toString();
 }
 

@@ -9,8 +9,10 @@ import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2
 import { MgmtCtl } from '../../proto/ctl/control_pb.js';
 import { MgmtSvc } from '../../proto/mgmt/mgmt_pb.js';
 import { ServiceClient, type CallOptions } from '../grpc/service.js';
-import { detectServerTransport, type ClientTransport } from '../../security/transport.js';
+import { checkTlsHandshake, detectServerTransport, type ClientTransport } from '../../security/transport.js';
 import { securityFaults } from '../../security/faults.js';
+import type { Fault } from '../../fault/fault.js';
+import { HostGroups } from '../hostlist/index.js';
 
 /** The subset of ServiceClient the control API uses, so mocks can stand in. */
 export interface RpcClient<S extends GenService<GenServiceMethods>> {
@@ -32,9 +34,41 @@ export interface ControlConn {
   readonly mgmt: RpcClient<typeof MgmtSvc>;
 }
 
+/** Why a host cannot be used, found by probing it. */
+export interface HostProblem {
+  /** Why, in plain words, for a line under the host's name (`node1:10001: <reason>`). */
+  reason: string;
+  /**
+   * The fault to raise when this is why no host answered, naming `hosts`: set
+   * for problems with their own fix (TLS on one side only, certificates the
+   * other end refuses), unset for plain network failures.
+   */
+  fault?: (hosts: string) => Fault;
+}
+
+/**
+ * When every host failed for the same reason that has its own fix (one
+ * security fault), that fault naming all of them; else undefined, and the
+ * caller raises its own fault listing each host's reason.
+ */
+export function commonFault(failures: { host: string; problem?: HostProblem }[]): Fault | undefined {
+  if (failures.length === 0) return undefined;
+  const g = new HostGroups();
+  const make = new Map<string, (hosts: string) => Fault>();
+  for (const { host, problem } of failures) {
+    if (!problem?.fault) return undefined;
+    const key = `${problem.fault('').code}\u0000${problem.fault('').description}`;
+    make.set(key, problem.fault);
+    g.add(host, key);
+  }
+  if (g.size !== 1) return undefined;
+  const [[key, hosts]] = g.entries();
+  return make.get(key)!(hosts.toString());
+}
+
 export interface Invoker {
-  /** Check that each host accepts connections: `undefined` when it does, else why not. */
-  probe(hosts: string[], timeoutMs: number): Promise<Map<string, string | undefined>>;
+  /** Check that each host accepts our connections: `undefined` when it does, else why not. */
+  probe(hosts: string[], timeoutMs: number): Promise<Map<string, HostProblem | undefined>>;
   conn(host: string): ControlConn;
   close(): void;
 }
@@ -93,28 +127,34 @@ export async function tcpProbe(addr: string, timeoutMs: number): Promise<string 
   });
 }
 
+/**
+ * Probe one host the way a gRPC channel of `t` would use it: TCP
+ * reachability, then whether it speaks our transport (TLS or plaintext),
+ * then, with TLS, a full handshake with our certificates. Undefined when
+ * the host accepts us.
+ */
+export async function diagnoseHost(addr: string, t: ClientTransport, timeoutMs: number): Promise<HostProblem | undefined> {
+  const err = await tcpProbe(addr, timeoutMs);
+  if (err) return { reason: err };
+  const kind = await detectServerTransport(addr, timeoutMs);
+  if ((kind === 'tls' && t.insecure) || (kind === 'plaintext' && !t.insecure)) {
+    const f = securityFaults.transportMismatch(kind === 'tls');
+    return { reason: `${f.description}; ${f.resolution}`, fault: (hosts) => securityFaults.transportMismatch(kind === 'tls', hosts) };
+  }
+  if (t.insecure) return undefined;
+  const why = await checkTlsHandshake(addr, t, timeoutMs);
+  if (why === undefined) return undefined;
+  return { reason: `TLS handshake failed: ${why}`, fault: (hosts) => securityFaults.tlsHandshake(hosts, why) };
+}
+
 export class GrpcInvoker implements Invoker {
   private readonly conns = new Map<string, ControlConn>();
 
   /** The credentials are loaded by the caller, so a missing certificate fails before any connection. */
   constructor(private readonly transport: ClientTransport) {}
 
-  /** TCP reachability, then whether the server speaks the same transport (TLS or plaintext) as we do. */
-  async probe(hosts: string[], timeoutMs: number): Promise<Map<string, string | undefined>> {
-    const res = await Promise.all(
-      hosts.map(async (h) => {
-        const err = await tcpProbe(h, timeoutMs);
-        if (err) return [h, err] as const;
-        const kind = await detectServerTransport(h, timeoutMs);
-        const mismatch = (kind === 'tls' && this.transport.insecure) || (kind === 'plaintext' && !this.transport.insecure);
-        if (mismatch) {
-          const f = securityFaults.transportMismatch(kind === 'tls');
-          return [h, `${f.description}; ${f.resolution}`] as const;
-        }
-        return [h, undefined] as const;
-      }),
-    );
-    return new Map(res);
+  async probe(hosts: string[], timeoutMs: number): Promise<Map<string, HostProblem | undefined>> {
+    return new Map(await Promise.all(hosts.map(async (h) => [h, await diagnoseHost(h, this.transport, timeoutMs)] as const)));
   }
 
   conn(addr: string): ControlConn {
