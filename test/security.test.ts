@@ -147,6 +147,49 @@ test('secure deployment on one node', { timeout: 300_000 }, async (t) => {
       }
     });
 
+    await t.test('a second daos_agent on the same runtime_dir is refused, naming the first; the first keeps its socket', async () => {
+      const sock = path.join(sockDir, 'agent.sock');
+      const ino = fs.statSync(sock).ino;
+      assert.equal(fs.readFileSync(path.join(sockDir, 'daos_agent.lock'), 'utf8'), `${agent!.pid}\n`);
+      const r = await run(path.join(BIN, 'daos_agent'), ['-o', sys.agentConfig], { timeoutMs: 30_000 });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`another daos_agent \\(pid ${agent!.pid}\\) is already running with runtime_dir ${sockDir}`));
+      assert.match(r.stderr, new RegExp(`kill ${agent!.pid}`));
+      assert.equal(fs.statSync(sock).ino, ino, 'the socket of the first agent is untouched');
+      const c = await AgentClient.connect(sock);
+      try {
+        assert.ok((await c.getAttachInfo()).ranks.length > 0, 'the first agent still answers');
+      } finally {
+        c.close();
+      }
+    });
+
+    await t.test('an insecure daos_agent against the secure server names the TLS mismatch with its fix', async () => {
+      const dir = path.join(sys.dir, 'agentrun-insecure');
+      fs.mkdirSync(dir);
+      const bad = new Background(path.join(BIN, 'daos_agent'), ['-o', sys.agentConfig, '-i', '-s', dir, '-l', path.join(sys.dir, 'agent-insecure.log')]);
+      try {
+        await waitFor('the insecure agent to listen', () => /Listening on/.test(bad.output) || !bad.running, 20_000, 100);
+        assert.ok(bad.running, bad.output);
+        const c = await AgentClient.connect(path.join(dir, 'agent.sock'));
+        try {
+          await assert.rejects(c.getAttachInfo(), (e: unknown) => e instanceof Fault && /the server requires TLS .* but this client runs insecure/.test(e.description) && /drop -i/.test(e.resolution));
+        } finally {
+          c.close();
+        }
+        // A metadata request of the client library through this agent: the same fault, with its fix.
+        const q = await run(path.join(BIN, 'daos'), ['pool', 'query', 'tank'], { timeoutMs: 30_000, env: { ...process.env, DAOS_AGENT_DRPC_DIR: dir } });
+        assert.equal(q.code, 1);
+        assert.match(q.stderr, /daos_agent: localhost:\d+: the server requires TLS .* but this client runs insecure/);
+        assert.match(q.stderr, /resolution: on daos_agent: drop -i/);
+        await waitFor('the agent to log the mismatch', () => /attach info: localhost:\d+: the server requires TLS .*; resolution: drop -i/.test(bad.output), 10_000, 100);
+        assert.doesNotMatch(bad.output, /no connection could be established/);
+      } finally {
+        await bad.stop();
+      }
+      assert.deepEqual(fs.readdirSync(dir), [], 'socket and lock removed at exit');
+    });
+
     await t.test("the agent's answer follows the membership without a restart", async () => {
       const c = await AgentClient.connect(path.join(sockDir, 'agent.sock'));
       try {
@@ -187,6 +230,17 @@ test('secure deployment on one node', { timeout: 300_000 }, async (t) => {
         c.close();
         srv.close();
       }
+    });
+
+    await t.test("a killed agent's stale lock does not block the next one, which removes its socket and lock at exit", async () => {
+      await agent!.stop('SIGKILL');
+      assert.ok(fs.existsSync(path.join(sockDir, 'daos_agent.lock')), 'a killed agent leaves its lock');
+      agent = new Background(path.join(BIN, 'daos_agent'), ['-o', sys.agentConfig, '-d']);
+      await waitFor('the agent to listen', () => /Listening on/.test(agent!.output) || !agent!.running, 20_000, 100);
+      assert.ok(agent.running, agent.output);
+      assert.match(agent.output, /replaced the stale lock of pid \d+/);
+      await agent.stop();
+      assert.deepEqual(fs.readdirSync(sockDir), []);
     });
   } finally {
     await agent?.stop();
@@ -232,7 +286,7 @@ test('daos_server warns about a certificate that expires within 30 days', { time
   }
 });
 
-test('dmg with TLS against an insecure server gets a clear error', { timeout: 120_000 }, async () => {
+test('dmg and daos_agent with TLS against an insecure server get a clear error', { timeout: 120_000 }, async () => {
   const sys = await LocalSystem.create();
   try {
     await sys.start();
@@ -243,6 +297,31 @@ test('dmg with TLS against an insecure server gets a clear error', { timeout: 12
     const r = await run(path.join(BIN, 'dmg'), ['-o', file, 'storage', 'scan'], { timeoutMs: 30_000 });
     assert.equal(r.code, 1);
     assert.match(r.stdout, /the server runs without certificates .*pass -i/);
+    for (const args of [['system', 'query'], ['pool', 'list']]) {
+      const q = await run(path.join(BIN, 'dmg'), ['-o', file, ...args], { timeoutMs: 30_000 });
+      assert.equal(q.code, 1, args.join(' '));
+      assert.match(q.stderr, /ERROR: dmg: localhost:\d+: the server runs without certificates .* but this client uses TLS/, args.join(' '));
+      assert.match(q.stderr, /resolution: pass -i/, args.join(' '));
+      assert.doesNotMatch(q.stderr, /no connection could be established|daos_server runs/, args.join(' '));
+    }
+    // daos_agent with its certificate against the insecure management service.
+    const runDir = path.join(sys.dir, 'agentrun');
+    fs.mkdirSync(runDir);
+    const agentCfg = path.join(sys.dir, 'agent.yml');
+    fs.writeFileSync(agentCfg, YAML.stringify({ access_points: [sys.addr], port: sys.port, runtime_dir: runDir, transport_config: transportFileKeys(transportFor(sys, 'agent')) }));
+    const agent = new Background(path.join(BIN, 'daos_agent'), ['-o', agentCfg]);
+    try {
+      await waitFor('the agent to listen', () => /Listening on/.test(agent.output) || !agent.running, 20_000, 100);
+      assert.ok(agent.running, agent.output);
+      const c = await AgentClient.connect(path.join(runDir, 'agent.sock'));
+      try {
+        await assert.rejects(c.getAttachInfo(), (e: unknown) => e instanceof Fault && /the server runs without certificates .* but this client uses TLS/.test(e.description) && /pass -i/.test(e.resolution));
+      } finally {
+        c.close();
+      }
+    } finally {
+      await agent.stop();
+    }
   } finally {
     await sys.destroy();
   }

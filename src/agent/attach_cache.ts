@@ -6,8 +6,9 @@
  * a signal or periodic polling.
  */
 import type { Logger } from '../logging/logger.js';
-import { errorMessage } from '../fault/fault.js';
-import type { ServiceClient } from '../lib/grpc/service.js';
+import { errorMessage, type Fault } from '../fault/fault.js';
+import { transportFailure, type ServiceClient } from '../lib/grpc/service.js';
+import type { HostProblem } from '../lib/control/invoker.js';
 import type { MgmtSvc } from '../proto/mgmt/mgmt_pb.js';
 import type { GetAttachInfoResp } from '../proto/mgmt/srv_pb.js';
 import { agentFaults } from './faults.js';
@@ -24,6 +25,8 @@ export class AttachInfoCache {
   private stopped = false;
   private abort = new AbortController();
   private lastError = '';
+  /** Why the MS cannot be used when that has its own fix (TLS on one side only, refused certificates). */
+  private fault?: Fault;
   private loop?: Promise<void>;
   private readonly waiters: (() => void)[] = [];
 
@@ -32,7 +35,12 @@ export class AttachInfoCache {
     private readonly system: string,
     private readonly accessPoint: string,
     private readonly log: Logger,
-    private readonly opts: { waitMs?: number; retryMs?: number } = {},
+    private readonly opts: {
+      waitMs?: number;
+      retryMs?: number;
+      /** Probe the access point after a transport failure, for the reason (gRPC reports TLS on one side only as "no connection"). */
+      diagnose?: () => Promise<HostProblem | undefined>;
+    } = {},
   ) {}
 
   get current(): AttachInfo | undefined {
@@ -65,10 +73,24 @@ export class AttachInfoCache {
         this.set(r);
         if (this.lastError) this.log.info(`attach info: reconnected to the management service at ${this.accessPoint}`);
         this.lastError = '';
+        this.fault = undefined;
       } catch (e) {
         if (this.stopped) return;
-        const msg = errorMessage(e);
-        if (msg !== this.lastError) this.log.error(`attach info: cannot reach the management service at ${this.accessPoint}: ${msg}`);
+        let msg = errorMessage(e);
+        this.fault = undefined;
+        if (transportFailure(e) !== undefined && this.opts.diagnose) {
+          const p = await this.opts.diagnose().catch(() => undefined);
+          if (this.stopped) return;
+          this.fault = p?.fault?.(this.accessPoint);
+          if (this.fault) {
+            msg = `${this.fault.description}; resolution: ${this.fault.resolution}`;
+            // Those waiting for a first answer get the fault now.
+            for (const w of this.waiters.splice(0)) w();
+          }
+        }
+        if (msg !== this.lastError) {
+          this.log.error(this.fault ? `attach info: ${msg}` : `attach info: cannot reach the management service at ${this.accessPoint}: ${msg}`);
+        }
         this.lastError = msg;
         await new Promise((r) => setTimeout(r, this.opts.retryMs ?? 1000));
       }
@@ -78,6 +100,8 @@ export class AttachInfoCache {
   /** The attach info, waiting (bounded) for the first answer of the MS. */
   async get(timeoutMs = 10_000): Promise<AttachInfo> {
     if (this.info) return this.info;
+    // A known misconfiguration (TLS on one side only, refused certificates) is not worth waiting for.
+    if (this.fault) throw this.fault;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
       this.waiters.push(() => {
@@ -85,7 +109,7 @@ export class AttachInfoCache {
         resolve();
       });
     });
-    if (!this.info) throw agentFaults.noAttachInfo(this.accessPoint, this.lastError || 'no answer yet');
+    if (!this.info) throw this.fault ?? agentFaults.noAttachInfo(this.accessPoint, this.lastError || 'no answer yet');
     return this.info;
   }
 

@@ -46,4 +46,21 @@ export const agentFaults = {
     () => 'start daos_agent on this node (systemctl start daos_agent), or set DAOS_AGENT_DRPC_DIR to its runtime_dir',
     ['/var/run/daos_agent/agent.sock', 'no such file'],
   ),
+  alreadyRunning: defineFault(
+    Domain.client,
+    c + 6,
+    'AgentAlreadyRunning',
+    (pid: number, dir: string) => `another daos_agent (pid ${pid}) is already running with runtime_dir ${dir}`,
+    (pid: number) =>
+      `use the running agent, or stop it first (kill ${pid}, or systemctl stop daos_agent) and start again; to run a second agent on this node, give it its own 'runtime_dir' (daos_agent -s <dir>) and point its clients at it with DAOS_AGENT_DRPC_DIR`,
+    [4242, '/var/run/daos_agent'],
+  ),
+  lockFile: defineFault(
+    Domain.client,
+    c + 7,
+    'AgentLockFile',
+    (file: string, reason: string) => `unable to take the lock ${file}: ${reason}`,
+    (file: string) => `make runtime_dir writable by the user running daos_agent, or remove ${file} if no daos_agent is running`,
+    ['/var/run/daos_agent/daos_agent.lock', 'permission denied'],
+  ),
 };

@@ -61,6 +61,29 @@ test('a stale socket file is replaced; a client sees the server going away', asy
   fs.rmSync(dir, { recursive: true });
 });
 
+test('a server closing removes the socket only while it is its own, never a newer server\'s', async () => {
+  const { dir, sock } = tmpSock();
+  const old = new DrpcServer(sock, { mode: 0o700 });
+  await old.listen();
+  assert.equal(fs.statSync(sock).mode & 0o777, 0o700, 'the socket appears with its mode');
+  assert.deepEqual(fs.readdirSync(dir), ['test.sock'], 'no temporary name left behind');
+  // Another server takes the name (the old one is still running, e.g. its lock was removed by hand).
+  const newer = new DrpcServer(sock);
+  newer.register(0, 1, async (b) => b);
+  await newer.listen();
+  await old.close();
+  assert.ok(fs.existsSync(sock), "the old server's close left the newer socket in place");
+  const c = await DrpcClient.connect(sock);
+  assert.deepEqual(Buffer.from(await c.call(0, 1, Buffer.from('hi'))).toString(), 'hi');
+  c.close();
+  await newer.close();
+  assert.equal(fs.existsSync(sock), false, 'the owner removes its socket');
+  fs.writeFileSync(sock, 'not a socket');
+  await assert.rejects(new DrpcServer(sock).listen(), /EADDRINUSE/, 'a file that is not a socket is never replaced');
+  assert.equal(fs.readFileSync(sock, 'utf8'), 'not a socket');
+  fs.rmSync(dir, { recursive: true });
+});
+
 test('connecting to a missing socket is a clear fault', async () => {
   await assert.rejects(DrpcClient.connect('/nonexistent/dir/x.sock'), (e: unknown) => e instanceof Fault && /unable to connect to dRPC socket \/nonexistent\/dir\/x.sock: ENOENT/.test(e.description));
 });

@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { CallSchema, ResponseSchema, Status } from '../proto/drpc/drpc_pb.js';
 import type { Call, Response } from '../proto/drpc/drpc_pb.js';
@@ -54,8 +55,29 @@ export interface DrpcServerOptions {
   mode?: number;
 }
 
+let tmpSeq = 0;
+
+/** A socket file left by a server that is gone would make listen fail with EADDRINUSE. */
+function removeStaleSocket(file: string): void {
+  try {
+    if (fs.lstatSync(file).isSocket()) fs.unlinkSync(file);
+  } catch {
+    // absent
+  }
+}
+
+function inodeOf(file: string): number | undefined {
+  try {
+    return fs.lstatSync(file).ino;
+  } catch {
+    return undefined;
+  }
+}
+
 export class DrpcServer {
   private readonly modules = new Map<number, DrpcModule>();
+  /** The inode of the socket file this server put at `path`, while it listens. */
+  private ino?: number;
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly maxBody: number;
@@ -81,22 +103,44 @@ export class DrpcServer {
     if (!this.modules.has(module)) this.modules.set(module, new Map());
   }
 
+  /**
+   * Listen on `path`. A stale socket file there (a crash) is replaced; the
+   * caller makes sure no live server owns it (daos_server and daos_agent hold
+   * a pid lock in the directory first).
+   *
+   * NB: the socket is bound under a temporary name in the same directory and
+   * renamed into place. libuv unlinks a Unix socket by its bound name when the
+   * server closes, so a server bound to `path` itself would, at close, remove
+   * a socket another process has put there since. close() removes `path` only
+   * while it is still this server's socket (same inode).
+   */
   async listen(): Promise<void> {
-    // A stale socket from a previous run would make listen fail with EADDRINUSE.
-    try {
-      if (fs.lstatSync(this.path).isSocket()) fs.unlinkSync(this.path);
-    } catch {
-      // absent
+    const tmp = path.join(path.dirname(this.path), `.drpc-${process.pid}-${++tmpSeq}`);
+    // A Unix socket name is at most 107 bytes: bind the real name when the temporary one would not fit.
+    const bindTo = Buffer.byteLength(tmp) <= 107 ? tmp : this.path;
+    removeStaleSocket(bindTo);
+    const taken = fs.lstatSync(this.path, { throwIfNoEntry: false });
+    if (taken && !taken.isSocket()) {
+      // As listen(2) on an existing file: never replaced.
+      throw Object.assign(new Error(`listen EADDRINUSE: address already in use ${this.path}`), { code: 'EADDRINUSE' });
     }
     const server = net.createServer((sock) => this.accept(sock));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.path, () => {
+      server.listen(bindTo, () => {
         server.off('error', reject);
         resolve();
       });
     });
-    fs.chmodSync(this.path, this.opts.mode ?? 0o777);
+    try {
+      fs.chmodSync(bindTo, this.opts.mode ?? 0o777);
+      // Atomic: a stale socket at path is replaced, and clients never see the name missing or half set up.
+      if (bindTo !== this.path) fs.renameSync(bindTo, this.path);
+      this.ino = fs.statSync(this.path).ino;
+    } catch (e) {
+      server.close();
+      throw e;
+    }
     this.server = server;
   }
 
@@ -175,11 +219,16 @@ export class DrpcServer {
     for (const s of this.sockets) s.destroy();
     const srv = this.server;
     this.server = undefined;
+    // NB: checked before closing, as libuv may unlink the bound name on close.
+    const mine = this.ino !== undefined && inodeOf(this.path) === this.ino;
+    this.ino = undefined;
     if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
-    try {
-      fs.unlinkSync(this.path);
-    } catch {
-      // already gone
+    if (mine) {
+      try {
+        fs.unlinkSync(this.path);
+      } catch {
+        // already gone
+      }
     }
   }
 }
