@@ -235,8 +235,9 @@ const WORKLOADS = [
   {
     name: '1 MiB array extents',
     short: '1M array',
-    // per process: 1 object, 1 dkey, 1 akey, 128 (quick: 32) extents of 1 MiB
-    args: ['-A', '-s', '1M', '-C', '8', '-a', '1', '-r', QUICK ? '32' : '128'],
+    // per process: 1 object (class SX: one group per target), 16 dkeys spread over the
+    // targets by their hash, 1 akey, 8 (quick: 2) extents of 1 MiB each: 128 MiB
+    args: ['-A', '-s', '1M', '-C', '8', '-d', '16', '-a', '1', '-r', QUICK ? '2' : '8'],
   },
   {
     name: '4 KiB single values',
