@@ -4,7 +4,7 @@
  * directory given), bounded in count and time.
  *
  *   node dist/bench/vos.bench.js [--dir /dev/shm] [--seconds 5] [--depth 64] [--targets 1]
- *                                [--only su,sf,lu,lf] [--json] [--profile DIR] [--perf-ctl FIFO]
+ *                                [--only su,sf,lu,lf] [--json] [--profile DIR] [--perf-ctl FIFO] [--profile-only sf,...]
  *
  * Workloads: 4 KiB single values (one dkey each, so on the blob: su, sf) and
  * 1 MiB array extents (one dkey each, record size 1: lu, lf), each first
@@ -22,6 +22,7 @@
  * --perf-ctl FIFO writes `enable` / `disable` to a `perf record -D -1
  * --control fifo:FIFO` control pipe around each workload, so that native
  * profiles leave out the setup (filling the device) and the teardown.
+ * --profile-only limits both to the workloads named.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     profile: { type: 'string' },
     'perf-ctl': { type: 'string' },
+    'profile-only': { type: 'string' },
   },
 });
 const base = values.dir ?? (fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir());
@@ -47,6 +49,7 @@ const seconds = Number(values.seconds);
 const depth = Number(values.depth);
 const targets = Number(values.targets);
 const only = new Set(values.only!.split(','));
+const profiled = new Set((values['profile-only'] ?? values.only!).split(','));
 for (const [name, v] of [['seconds', seconds], ['depth', depth], ['targets', targets]] as const) {
   if (!(v > 0) || (name !== 'seconds' && !Number.isInteger(v))) {
     console.error(`--${name} ${String(v)} is not valid: give a positive ${name === 'seconds' ? 'number' : 'integer'}`);
@@ -89,7 +92,8 @@ let session: Session | undefined;
  * then measured until max operations in all or the time is up. `done` is
  * every operation run, warm-up included.
  */
-async function run(name: string, max: number, warm: number, bytesPerOp: number, op: (i: number) => Promise<void>): Promise<Result & { done: number }> {
+async function run(tag: string, name: string, max: number, warm: number, bytesPerOp: number, op: (i: number) => Promise<void>): Promise<Result & { done: number }> {
+  const profiling = profiled.has(tag);
   let next = 0;
   const phase = async (limit: number, deadline: number): Promise<void> => {
     const worker = async (): Promise<void> => {
@@ -99,7 +103,7 @@ async function run(name: string, max: number, warm: number, bytesPerOp: number, 
   };
   await phase(Math.min(warm, max), Infinity);
   const first = next;
-  if (values.profile) {
+  if (values.profile && profiling) {
     if (!session) {
       session = new Session();
       session.connect();
@@ -108,7 +112,7 @@ async function run(name: string, max: number, warm: number, bytesPerOp: number, 
     }
     await session.post('Profiler.start');
   }
-  const perfCtl = values['perf-ctl'];
+  const perfCtl = profiling ? values['perf-ctl'] : undefined;
   if (perfCtl) fs.writeFileSync(perfCtl, 'enable\n');
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -116,7 +120,7 @@ async function run(name: string, max: number, warm: number, bytesPerOp: number, 
   const secs = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   if (perfCtl) fs.writeFileSync(perfCtl, 'disable\n');
-  if (session) {
+  if (session && profiling) {
     const { profile } = await session.post('Profiler.stop');
     const file = path.join(values.profile!, `${name.replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`);
     fs.writeFileSync(file, JSON.stringify(profile));
@@ -167,13 +171,13 @@ async function main(): Promise<void> {
     let epoch = 1n;
 
     if (only.has('su')) {
-      const su = await run('update 4 KiB single value', SMALL_MAX, SMALL_WARM, SMALL, (i) =>
+      const su = await run('su', 'update 4 KiB single value', SMALL_MAX, SMALL_WARM, SMALL, (i) =>
         pool(i).update('bench', oid, epoch++, dkeyOf(i), [{ akey, type: 'single', size: SMALL }], [small]),
       );
       report(su);
       results.push(su);
       if (only.has('sf')) {
-        const sf = await run('fetch 4 KiB single value', SMALL_MAX, SMALL_WARM, SMALL, async (i) => {
+        const sf = await run('sf', 'fetch 4 KiB single value', SMALL_MAX, SMALL_WARM, SMALL, async (i) => {
           const k = (i * 7919) % su.done;
           const [got] = await pool(k).fetch('bench', oid, epoch, dkeyOf(k), [{ akey, type: 'single', size: SMALL }]);
           if (got!.size !== SMALL) throw new Error(`dkey ${k}: ${got!.size} bytes`);
@@ -185,13 +189,13 @@ async function main(): Promise<void> {
 
     if (only.has('lu')) {
       const aoid: UnitOid = { hi: 2n, lo: 1n, shard: 0 };
-      const lu = await run('update 1 MiB array extent', LARGE_MAX, LARGE_WARM, LARGE, (i) =>
+      const lu = await run('lu', 'update 1 MiB array extent', LARGE_MAX, LARGE_WARM, LARGE, (i) =>
         pool(i).update('bench', aoid, epoch++, dkeyOf(i), [{ akey, type: 'array', size: 1, recxs: [{ idx: 0n, nr: BigInt(LARGE) }] }], [large]),
       );
       report(lu);
       results.push(lu);
       if (only.has('lf')) {
-        const lf = await run('fetch 1 MiB array extent', LARGE_MAX, LARGE_WARM, LARGE, async (i) => {
+        const lf = await run('lf', 'fetch 1 MiB array extent', LARGE_MAX, LARGE_WARM, LARGE, async (i) => {
           const k = (i * 31) % lu.done;
           const [got] = await pool(k).fetch('bench', aoid, epoch, dkeyOf(k), [{ akey, type: 'array', size: 1, recxs: [{ idx: 0n, nr: BigInt(LARGE) }] }]);
           if (got!.data.length !== LARGE) throw new Error(`dkey ${k}: ${got!.data.length} bytes`);

@@ -15,7 +15,7 @@
  * persistently first and come back to memory only after the commit, and only
  * once no read that may still use them is in flight.
  */
-import type { Database } from 'lmdb';
+import type { KvTable } from './table.js';
 
 export const BLOCK_SIZE = 4096;
 
@@ -126,13 +126,13 @@ function readBlk(b: Buffer): number {
 }
 
 /** The persistent free table: read it whole (at open). */
-export function loadFreeTable(db: Database<Buffer, Buffer>): [number, number][] {
+export function loadFreeTable(db: KvTable): [number, number][] {
   const out: [number, number][] = [];
   for (const { key, value } of db.getRange({})) out.push([readBlk(value), readBlk(key)]);
   return out;
 }
 
-export function initFreeTable(db: Database<Buffer, Buffer>, start: number, end: number): void {
+export function initFreeTable(db: KvTable, start: number, end: number): void {
   if (end > start) db.putSync(blkKey(end), blkVal(start));
 }
 
@@ -141,7 +141,7 @@ export function initFreeTable(db: Database<Buffer, Buffer>, start: number, end: 
  * transaction). Throws when the blocks are not free there: that would be a
  * double allocation.
  */
-export function persistAlloc(db: Database<Buffer, Buffer>, start: number, n: number): void {
+export function persistAlloc(db: KvTable, start: number, n: number): void {
   const end = start + n;
   let found: { s: number; e: number } | undefined;
   // allocations are mostly sequential: try the extent the last one came from (a get is cheaper than a cursor)
@@ -167,7 +167,7 @@ export function persistAlloc(db: Database<Buffer, Buffer>, start: number, n: num
 const lastEnd = new WeakMap<object, number>();
 
 /** Add [start, start + n) to the persistent free table (inside a write transaction), merging with neighbours. */
-export function persistFree(db: Database<Buffer, Buffer>, start: number, n: number): void {
+export function persistFree(db: KvTable, start: number, n: number): void {
   let s = start;
   let e = start + n;
   const prev = db.get(blkKey(s));

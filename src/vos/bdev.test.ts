@@ -5,6 +5,7 @@ import path from 'node:path';
 import { FileDevice, MemoryDevice, type BlockDevice } from './bdev.js';
 import { VosError, VosRc } from './errors.js';
 import { rng, rmDir, tmpDir } from './testing.js';
+import { onMemoryFs } from './tmpfs.js';
 
 async function exercise(dev: BlockDevice): Promise<void> {
   const r = rng(3);
@@ -43,12 +44,14 @@ test('MemoryDevice reads back what was written, zeros elsewhere', async () => {
   await dev.close();
 });
 
-test('FileDevice: merged writes, sync and async reads, flush, bounds', async () => {
+// NB: memoryFs false makes a file in /dev/shm behave as on a disk: flush() runs fdatasync
+for (const memoryFs of [false, true]) test(`FileDevice (memoryFs ${memoryFs}): merged writes, sync and async reads, flush, bounds`, async () => {
   const dir = tmpDir('bdev');
   try {
     const file = path.join(dir, 'bdev0');
-    const dev = await FileDevice.open(file, { size: 4 << 20, create: true });
+    const dev = await FileDevice.open(file, { size: 4 << 20, create: true, memoryFs });
     assert.equal(dev.size, 4 << 20);
+    assert.equal(dev.needsFlush, !memoryFs);
     assert.equal(fs.statSync(file).size, 4 << 20);
     // contiguous writes issued together end up in the file in order
     const parts = Array.from({ length: 64 }, (_, i) => Buffer.alloc(4096, i));
@@ -76,3 +79,40 @@ test('FileDevice: merged writes, sync and async reads, flush, bounds', async () 
     rmDir(dir);
   }
 });
+
+test('FileDevice on /dev/shm needs no flush (detected with statfs)', { skip: !fs.existsSync('/dev/shm') && 'no /dev/shm here' }, async () => {
+  const dir = fs.mkdtempSync('/dev/shm/vos-test-bdev-');
+  try {
+    const dev = await FileDevice.open(path.join(dir, 'b'), { size: 1 << 20, create: true });
+    assert.equal(dev.needsFlush, !onMemoryFs(dir));
+    await dev.flush();
+    await dev.close();
+  } finally {
+    rmDir(dir);
+  }
+});
+
+for (const kind of ['file', 'memory'] as const) {
+  test(`${kind} device: writevSync writes straight from the buffers, readIntoSync reads small ranges, bounds`, async () => {
+    const dir = tmpDir('bdev');
+    const dev: BlockDevice = kind === 'file' ? await FileDevice.open(path.join(dir, 'b'), { size: 1 << 20, create: true, syncReadMax: 8192 }) : new MemoryDevice(1 << 20, 'malloc0');
+    try {
+      const parts = [Buffer.alloc(4096, 1), Buffer.alloc(100, 2), Buffer.alloc(5000, 3)];
+      dev.writevSync(4096, parts);
+      assert.deepEqual(await dev.read(4096, 9196), Buffer.concat(parts));
+      const t = Buffer.alloc(200, 0xee);
+      if (dev.readIntoSync) {
+        assert.equal(dev.readIntoSync(4096 + 4090, t, 10, 20), true);
+        assert.deepEqual(t.subarray(10, 30), Buffer.concat([Buffer.alloc(6, 1), Buffer.alloc(14, 2)]));
+        assert.equal(dev.readIntoSync(0, Buffer.alloc(9000), 0, 9000), false, 'larger than syncReadMax: for readInto');
+        assert.throws(() => dev.readIntoSync!(1 << 20, t, 0, 1), (e: unknown) => e instanceof VosError && e.rc === VosRc.IO);
+      }
+      assert.throws(() => dev.writevSync((1 << 20) - 10, [Buffer.alloc(11)]), (e: unknown) => e instanceof VosError && e.rc === VosRc.IO);
+      await dev.close();
+      assert.throws(() => dev.writevSync(0, [Buffer.alloc(1)]), (e: unknown) => e instanceof VosError && e.rc === VosRc.NO_HDL);
+    } finally {
+      await dev.close();
+      rmDir(dir);
+    }
+  });
+}

@@ -5,20 +5,42 @@
  *
  * Writes issued in the same event-loop turn are sorted and contiguous ones
  * are merged into one vectored write; flush() is a group commit: callers that
- * arrive while a flush runs share the next one.
+ * arrive while a flush runs share the next one. A file on a memory file
+ * system (tmpfs) needs no flush: its page cache is the storage.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { vosErr } from './errors.js';
+import { onMemoryFs } from './tmpfs.js';
 
 export interface BlockDevice {
   readonly path: string;
   readonly size: number;
+  /**
+   * False when a completed write is already as durable as flush() would make
+   * it (memory, a file on tmpfs): flush() then does nothing and callers may
+   * skip it.
+   */
+  readonly needsFlush: boolean;
+  /** Writes up to this many bytes (together) may be done with writevSync. */
+  readonly syncWriteMax: number;
   write(offset: number, data: Buffer): Promise<void>;
+  /**
+   * Write bufs one after the other from offset, synchronously, straight from
+   * the buffers (into the page cache, or memory): for writes of at most
+   * syncWriteMax bytes, which take microseconds. Throws a VosError (IO).
+   */
+  writevSync(offset: number, bufs: Buffer[]): void;
   read(offset: number, length: number): Promise<Buffer>;
   /** Read length bytes at offset into target at targetOffset. */
   readInto(offset: number, target: Buffer, targetOffset: number, length: number): Promise<void>;
+  /**
+   * Like readInto, synchronously, when the device does small reads that way
+   * (from the page cache: microseconds): true when done, false when this
+   * read is for readInto. Throws a VosError (IO, NO_HDL).
+   */
+  readIntoSync?(offset: number, target: Buffer, targetOffset: number, length: number): boolean;
   /** Make every write that completed before this call durable. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -82,6 +104,8 @@ function blockDeviceSize(devPath: string): number {
   return Number(text.trim()) * 512;
 }
 
+const RESOLVED = Promise.resolve();
+
 /** A file or a kernel block device, opened read-write, with positional I/O. */
 export class FileDevice implements BlockDevice {
   private closed = false;
@@ -95,15 +119,21 @@ export class FileDevice implements BlockDevice {
     readonly size: number,
     private readonly fh: fsp.FileHandle,
     private readonly syncReadMax: number,
-    private readonly syncWriteMax: number,
+    readonly syncWriteMax: number,
+    readonly needsFlush: boolean,
   ) {}
 
   /**
    * Open path read-write. A regular file is created when `create` is set and
    * extended (sparse) to `size` when it is smaller; a block device's size is
    * read from sysfs. Without `size`, a file's current size is used.
+   * `memoryFs` says whether the file is on a memory file system (no flush
+   * needed); it is detected with statfs when not given.
    */
-  static async open(devPath: string, opts: { size?: number; create?: boolean; syncReadMax?: number; syncWriteMax?: number } = {}): Promise<FileDevice> {
+  static async open(
+    devPath: string,
+    opts: { size?: number; create?: boolean; syncReadMax?: number; syncWriteMax?: number; memoryFs?: boolean } = {},
+  ): Promise<FileDevice> {
     let st: fs.Stats | undefined;
     try {
       st = await fsp.stat(devPath);
@@ -128,7 +158,8 @@ export class FileDevice implements BlockDevice {
         }
       }
       if (opts.size !== undefined && opts.size < size) size = opts.size;
-      return new FileDevice(devPath, size, fh, opts.syncReadMax ?? SYNC_READ_MAX, opts.syncWriteMax ?? SYNC_WRITE_MAX);
+      const memFs = opts.memoryFs ?? onMemoryFs(devPath);
+      return new FileDevice(devPath, size, fh, opts.syncReadMax ?? SYNC_READ_MAX, opts.syncWriteMax ?? SYNC_WRITE_MAX, !memFs);
     } catch (e) {
       await fh.close();
       throw e instanceof Error && 'rc' in e ? e : vosErr.io(`cannot size block device ${devPath}: ${(e as Error).message}`, e);
@@ -179,18 +210,38 @@ export class FileDevice implements BlockDevice {
     }
   }
 
+  writevSync(offset: number, bufs: Buffer[]): void {
+    if (this.closed) throw vosErr.noHdl(`block device ${this.path} is closed`);
+    let bytes = 0;
+    for (const b of bufs) bytes += b.length;
+    checkRange(this, offset, bytes);
+    try {
+      this.writeNow(bufs, bytes, offset);
+    } catch (e) {
+      throw vosErr.io(`write of ${bytes} bytes at offset ${offset} on ${this.path} failed: ${(e as Error).message}`, e);
+    }
+  }
+
+  private writeNow(bufs: Buffer[], bytes: number, pos: number): void {
+    let done = bufs.length === 1 ? fs.writeSync(this.fh.fd, bufs[0]!, 0, bytes, pos) : fs.writevSync(this.fh.fd, bufs, pos);
+    if (done < bytes) {
+      const all = Buffer.concat(bufs);
+      while (done < bytes) {
+        const n = fs.writeSync(this.fh.fd, all, done, bytes - done, pos + done);
+        if (n <= 0) throw new Error('no progress');
+        done += n;
+      }
+    }
+  }
+
   private async writeGroup(group: PendingWrite[], bytes: number): Promise<void> {
     const pos = group[0]!.offset;
     if (bytes <= this.syncWriteMax) {
-      let done = group.length === 1 ? fs.writeSync(this.fh.fd, group[0]!.data, 0, bytes, pos) : fs.writevSync(this.fh.fd, group.map((w) => w.data), pos);
-      if (done < bytes) {
-        const all = Buffer.concat(group.map((w) => w.data));
-        while (done < bytes) {
-          const n = fs.writeSync(this.fh.fd, all, done, bytes - done, pos + done);
-          if (n <= 0) throw new Error('no progress');
-          done += n;
-        }
-      }
+      this.writeNow(
+        group.map((w) => w.data),
+        bytes,
+        pos,
+      );
       return;
     }
     let done = group.length === 1 ? (await this.fh.write(group[0]!.data, 0, bytes, pos)).bytesWritten : (await this.fh.writev(group.map((w) => w.data), pos)).bytesWritten;
@@ -210,22 +261,33 @@ export class FileDevice implements BlockDevice {
     return b;
   }
 
-  async readInto(offset: number, target: Buffer, targetOffset: number, length: number): Promise<void> {
+  readIntoSync(offset: number, target: Buffer, targetOffset: number, length: number): boolean {
+    if (length > this.syncReadMax) return false;
     if (this.closed) throw vosErr.noHdl(`block device ${this.path} is closed`);
     checkRange(this, offset, length);
     let done = 0;
     try {
-      if (length <= this.syncReadMax) {
-        while (done < length) {
-          const n = fs.readSync(this.fh.fd, target, targetOffset + done, length - done, offset + done);
-          if (n === 0) {
-            target.fill(0, targetOffset + done, targetOffset + length);
-            return;
-          }
-          done += n;
+      while (done < length) {
+        const n = fs.readSync(this.fh.fd, target, targetOffset + done, length - done, offset + done);
+        if (n === 0) {
+          // beyond the end of a sparse file that was never extended: zeros
+          target.fill(0, targetOffset + done, targetOffset + length);
+          break;
         }
-        return;
+        done += n;
       }
+    } catch (e) {
+      throw vosErr.io(`read of ${length} bytes at offset ${offset} on ${this.path} failed: ${(e as Error).message}`, e);
+    }
+    return true;
+  }
+
+  async readInto(offset: number, target: Buffer, targetOffset: number, length: number): Promise<void> {
+    if (this.readIntoSync(offset, target, targetOffset, length)) return;
+    if (this.closed) throw vosErr.noHdl(`block device ${this.path} is closed`);
+    checkRange(this, offset, length);
+    let done = 0;
+    try {
       while (done < length) {
         const { bytesRead } = await this.fh.read(target, targetOffset + done, length - done, offset + done);
         if (bytesRead === 0) {
@@ -242,6 +304,8 @@ export class FileDevice implements BlockDevice {
 
   flush(): Promise<void> {
     if (this.closed) return Promise.reject(vosErr.noHdl(`block device ${this.path} is closed`));
+    // NB: on a memory file system fdatasync has nothing to write: skip the thread-pool round trip
+    if (!this.needsFlush) return RESOLVED;
     if (!this.flushing) return this.startFlush();
     if (!this.nextFlush) this.nextFlush = deferred();
     return this.nextFlush.promise;
@@ -282,6 +346,8 @@ const MEM_CHUNK = 1 << 22;
  */
 export class MemoryDevice implements BlockDevice {
   readonly path: string;
+  readonly needsFlush = false;
+  readonly syncWriteMax = Number.MAX_SAFE_INTEGER;
   private readonly chunks = new Map<number, Buffer>();
   private closed = false;
 
@@ -293,6 +359,21 @@ export class MemoryDevice implements BlockDevice {
   }
 
   async write(offset: number, data: Buffer): Promise<void> {
+    this.writeAt(offset, data);
+  }
+
+  writevSync(offset: number, bufs: Buffer[]): void {
+    let bytes = 0;
+    for (const b of bufs) bytes += b.length;
+    if (this.closed) throw vosErr.noHdl(`block device ${this.path} is closed`);
+    checkRange(this, offset, bytes);
+    for (const b of bufs) {
+      this.writeAt(offset, b);
+      offset += b.length;
+    }
+  }
+
+  private writeAt(offset: number, data: Buffer): void {
     if (this.closed) throw vosErr.noHdl(`block device ${this.path} is closed`);
     checkRange(this, offset, data.length);
     let done = 0;

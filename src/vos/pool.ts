@@ -5,11 +5,14 @@
  * (a region of a block device) in 4 KiB blocks from a persistent allocator.
  * README.md describes the layout, the visibility rules and the DTX states.
  *
- * Write path: validate and plan (synchronously), write blob data, flush the
- * device (shared by all writers that arrive meanwhile), then apply the
- * metadata in a synchronous LMDB write transaction shared by every operation
- * queued in the same event-loop turn (group commit), each in a child
- * transaction; the operation resolves once the commit is flushed to disk.
+ * Write path: validate and plan (synchronously), then write the blob data
+ * before the metadata: either in the transaction's drain, synchronously and
+ * merged with the other operations' (a device that needs no flush, small
+ * writes), or first, asynchronously, with a device flush shared by all
+ * writers that arrive meanwhile. The metadata goes in a synchronous LMDB
+ * write transaction shared by every operation queued in the same event-loop
+ * turn (group commit), run directly in it (see runTxn); the operation
+ * resolves once the commit is durable.
  *
  * NB: one VosPool is used from the one JS thread that opened it.
  */
@@ -22,6 +25,9 @@ import type { BlobRef } from './bdev.js';
 import { Reader, Writer } from './codec.js';
 import { VosError, vosErr } from './errors.js';
 import { resolve, type Fragment } from './evt.js';
+import { RecordCache, Table, type WriteCount } from './table.js';
+import { allocValue } from './slab.js';
+import { onMemoryFs } from './tmpfs.js';
 import { compactIlog, coveredCreate, hasAt, hasEntryIn, insertEntry, punchBound, sameIlog, visibility, type IlogEntry } from './ilog.js';
 import {
   checkKeys,
@@ -43,6 +49,8 @@ import {
   KEYS_MAX,
 } from './keys.js';
 import {
+  AKEY_CUR,
+  CUR_MAX,
   blocksFor,
   decAkey,
   decExt,
@@ -57,7 +65,9 @@ import {
   evtKey,
   extBytes,
   extKeyEpoch,
+  svBlk,
   svKey,
+  svSize,
   EXT_INLINE_OFF,
   F_BLOB,
   F_PUNCH,
@@ -110,8 +120,16 @@ const TRIM_BATCH = 10_000;
 const ONE = Buffer.from([1]);
 const TABLES = ['meta', 'cont', 'gc', 'obj', 'dkey', 'akey', 'sv', 'evt', 'free', 'dtx', 'dtxc', 'dtxt'] as const;
 type TableName = (typeof TABLES)[number];
-type Table = Database<Buffer, Buffer>;
-type Tables = Record<TableName, Table>;
+type RawTables = Record<TableName, Database<Buffer, Buffer>>;
+/** The tables, the ones read by every operation with a cache of decoded records. */
+interface Tables extends Record<Exclude<TableName, 'obj' | 'dkey' | 'akey'>, Table> {
+  obj: Table<ObjRec>;
+  dkey: Table<IlogEntry[]>;
+  akey: Table<AkeyRec>;
+}
+/** Decoded records cached per pool: objects, dkeys and akeys in use (per generation, two generations). */
+const OBJ_CACHE = 1024;
+const KEY_CACHE = 4096;
 
 const K_POOL = Buffer.from('pool');
 const K_SEQ = Buffer.from('seq');
@@ -134,6 +152,11 @@ export interface VosPoolOptions {
    * below the bound scans what it covers (exact, slower); tests set 0.
    */
   maxUpdateSlack?: bigint;
+  /**
+   * Whether dir is on a memory file system (tmpfs, ramfs), where VOS skips
+   * the LMDB syncs (see openEnv); detected with statfs when not given.
+   */
+  memoryFs?: boolean;
   /** Committed DTX ids kept: at least this many (default COMMITTED_KEEP) ... */
   committedKeep?: number;
   /** ... and all committed within this many milliseconds (default COMMITTED_AGE_MS). */
@@ -190,6 +213,7 @@ interface PreparedEntry {
 }
 
 type CtxMark = { undo: number; allocs: number; frees: number; freed: number; after: number };
+const CTX_START: CtxMark = { undo: 0, allocs: 0, frees: 0, freed: 0, after: 0 };
 
 class TxnCtx {
   /** Blob blocks the transaction starts referencing, and stops referencing (written to the free table at its end). */
@@ -222,10 +246,20 @@ interface TxItem {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   scm: number;
+  /** Blob data to write (synchronously) before the transaction runs fn. */
+  writes?: BlobWrite[] | undefined;
   ok?: boolean;
   result?: unknown;
   err?: unknown;
 }
+
+interface BlobWrite {
+  off: number;
+  data: Buffer;
+}
+
+/** Largest vectored write (IOV_MAX). */
+const WRITEV_MAX_IOVS = 1024;
 
 interface DevRead {
   off: number;
@@ -274,8 +308,10 @@ function maxE(a: Epoch, b: Epoch): Epoch {
   return a > b ? a : b;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 function emptyFetched(): FetchedIod {
-  return { size: 0, data: Buffer.alloc(0), found: [] };
+  return { size: 0, data: EMPTY, found: [] };
 }
 
 function blobHeader(o: VosPoolOptions): Buffer {
@@ -339,6 +375,9 @@ export class VosPool {
   private readonly maxUpdSlack: bigint;
   private readonly committedKeep: number;
   private readonly committedAge: number;
+  /** LMDB writes made through this pool's tables (see runTxn). */
+  private readonly writes: WriteCount = { n: 0 };
+  private readonly t: Tables;
 
   private constructor(
     readonly file: string,
@@ -346,9 +385,15 @@ export class VosPool {
     private readonly scmBytes: number,
     private readonly blob: BlobRef | undefined,
     private readonly env: RootDatabase<Buffer, Buffer>,
-    private readonly t: Tables,
+    raw: RawTables,
     o: VosPoolOptions,
   ) {
+    const t = {} as Record<TableName, Table<unknown>>;
+    for (const name of TABLES) t[name] = new Table(raw[name], this.writes);
+    t.obj = new Table(raw.obj, this.writes, new RecordCache<ObjRec>(OBJ_CACHE), decObj);
+    t.dkey = new Table(raw.dkey, this.writes, new RecordCache<IlogEntry[]>(KEY_CACHE), decIlog);
+    t.akey = new Table(raw.akey, this.writes, new RecordCache<AkeyRec>(KEY_CACHE), decAkey);
+    this.t = t as unknown as Tables;
     this.clock = o.clock ?? Date.now;
     this.maxUpdSlack = o.maxUpdateSlack ?? DEFAULT_MAX_UPDATE_SLACK;
     this.committedKeep = o.committedKeep ?? COMMITTED_KEEP;
@@ -359,7 +404,18 @@ export class VosPool {
 
   // ---------------------------------------------------------------- lifecycle
 
-  private static openEnv(file: string, scmBytes: number): { env: RootDatabase<Buffer, Buffer>; t: Tables } {
+  /**
+   * Open the LMDB environment. Its write transactions are synchronous and
+   * their commit is durable when it returns: on a disk, LMDB writes the data
+   * pages, fdatasyncs, then writes the meta page (O_DSYNC). On a memory file
+   * system (memFs) the page cache is the storage: the syncs do nothing there,
+   * so the environment is opened without them (noSync) and with a writable
+   * map (the transaction writes its pages in place in the file's pages, no
+   * page copies and no write system calls): a commit is then as durable as
+   * the file system allows as soon as it returns. README.md, "Durability",
+   * says why this loses nothing.
+   */
+  private static openEnv(file: string, scmBytes: number, memFs: boolean): { env: RootDatabase<Buffer, Buffer>; t: RawTables } {
     let env: RootDatabase<Buffer, Buffer>;
     try {
       env = open<Buffer, Buffer>({
@@ -367,7 +423,7 @@ export class VosPool {
         noSubdir: true,
         maxDbs: TABLES.length + 4,
         mapSize: Math.ceil((scmBytes * 1.25 + (1 << 20)) / (1 << 20)) * (1 << 20),
-        overlappingSync: true,
+        ...(memFs ? { noSync: true, overlappingSync: false, useWritemap: true } : { overlappingSync: true }),
         compression: false,
         noMemInit: true,
         keyEncoding: 'binary',
@@ -376,8 +432,8 @@ export class VosPool {
     } catch (e) {
       throw vosErr.io(`cannot open vos pool file ${file}: ${(e as Error).message}`, e);
     }
-    const t = {} as Tables;
-    for (const name of TABLES) t[name] = env.openDB({ name, keyEncoding: 'binary', encoding: 'binary' }) as Table;
+    const t = {} as RawTables;
+    for (const name of TABLES) t[name] = env.openDB({ name, keyEncoding: 'binary', encoding: 'binary' }) as Database<Buffer, Buffer>;
     return { env, t };
   }
 
@@ -391,7 +447,7 @@ export class VosPool {
       await o.blob.device.write(o.blob.offset, blobHeader(o));
       await o.blob.device.flush();
     }
-    const { env, t } = VosPool.openEnv(file, o.scmBytes);
+    const { env, t } = VosPool.openEnv(file, o.scmBytes, o.memoryFs ?? onMemoryFs(o.dir));
     const meta: PoolMeta = { format: FORMAT, target: o.target, blob: o.blob ? { path: o.blob.device.path, offset: o.blob.offset, size: o.blob.size } : null };
     try {
       env.transactionSync(() => {
@@ -413,7 +469,7 @@ export class VosPool {
     checkOptions(o);
     const file = poolFile(o);
     if (!fs.existsSync(file)) throw vosErr.nonexist(`vos pool file ${file} does not exist`);
-    const { env, t } = VosPool.openEnv(file, o.scmBytes);
+    const { env, t } = VosPool.openEnv(file, o.scmBytes, o.memoryFs ?? onMemoryFs(o.dir));
     try {
       const raw = t.meta.get(K_POOL);
       if (!raw) throw vosErr.io(`vos pool file ${file} was never completely created: destroy the pool and create it again`);
@@ -439,8 +495,9 @@ export class VosPool {
     return VosPool.load(o, file, env, t);
   }
 
-  private static load(o: VosPoolOptions, file: string, env: RootDatabase<Buffer, Buffer>, t: Tables): VosPool {
-    const p = new VosPool(file, o.target, o.scmBytes, o.blob, env, t, o);
+  private static load(o: VosPoolOptions, file: string, env: RootDatabase<Buffer, Buffer>, raw: RawTables): VosPool {
+    const p = new VosPool(file, o.target, o.scmBytes, o.blob, env, raw, o);
+    const t = p.t;
     p.seq = Number(t.meta.get(K_SEQ)?.readBigUInt64BE(0) ?? 0n);
     p.nextCid = Number(t.meta.get(K_NEXT_CID)?.readBigUInt64BE(0) ?? 1n);
     for (const { key, value } of t.cont.getRange({})) {
@@ -489,14 +546,17 @@ export class VosPool {
    * is kept (fn must register in ctx.undo any in-memory change it makes).
    */
   private txn<T>(fn: (ctx: TxnCtx) => T, scm = 0): Promise<T> {
+    return new Promise<T>((res, rej) => this.enqueue({ fn, resolve: res as (v: unknown) => void, reject: rej, scm }));
+  }
+
+  private enqueue(it: TxItem): void {
     if (this.failure) {
-      this.scmReserved -= scm;
-      return Promise.reject(vosErr.io(`vos pool ${this.file} is unusable after a failed commit: restart the I/O server`, this.failure));
+      this.scmReserved -= it.scm;
+      it.reject(vosErr.io(`vos pool ${this.file} is unusable after a failed commit: restart the I/O server`, this.failure));
+      return;
     }
-    return new Promise<T>((res, rej) => {
-      this.txq.push({ fn, resolve: res as (v: unknown) => void, reject: rej, scm });
-      if (!this.txScheduled) this.scheduleTxn();
-    });
+    this.txq.push(it);
+    if (!this.txScheduled) this.scheduleTxn();
   }
 
   private scheduleTxn(): void {
@@ -507,65 +567,121 @@ export class VosPool {
   /**
    * One write transaction for the queued operations, run synchronously here
    * (lmdb-js's synchronous transactions cost far less CPU than its
-   * asynchronous ones); each operation runs in a child transaction, so one
-   * that throws leaves nothing behind. With overlappingSync the commit does
-   * not wait for the disk: the data is visible at once, and the operations
-   * resolve, and freed blocks return to the allocator, once it is flushed.
+   * asynchronous ones). The operations run one after the other directly in
+   * it, without a child transaction each (a child transaction copies every
+   * page it touches once more and costs a commit): an operation checks
+   * everything before it writes, so one that is refused has written nothing
+   * and only its in-memory changes (ctx) are undone. Should an operation
+   * throw after writing (a bug, a corrupt record), the whole transaction is
+   * aborted and run again without it. The commit is synchronous (and
+   * durable, see openEnv): the data is visible at once; the operations
+   * resolve, and freed blocks return to the allocator, right after it.
    */
   private runTxn(): void {
     this.txScheduled = false;
     const batch = this.txq.splice(0, TXN_BATCH_MAX);
     if (this.txq.length > 0) this.scheduleTxn();
     if (batch.length === 0) return;
-    const ctx = new TxnCtx();
     let scm = 0;
     for (const it of batch) scm += it.scm;
-    try {
-      this.env.transactionSync(() => {
-        for (const it of batch) {
-          const mark = ctx.mark();
-          try {
-            this.env.transactionSync(() => {
+    let run = this.writeBlobData(batch) ? batch.filter((it) => it.ok !== false) : batch;
+    let ctx: TxnCtx;
+    for (;;) {
+      ctx = new TxnCtx();
+      let culprit: TxItem | undefined;
+      try {
+        this.env.transactionSync(() => {
+          for (const it of run) {
+            const mark = ctx.mark();
+            const writes = this.writes.n;
+            try {
               it.result = it.fn(ctx);
-            });
-            it.ok = true;
-          } catch (e) {
-            ctx.rollback(mark);
-            it.err = e instanceof VosError ? e : vosErr.io(`vos pool ${this.file}: operation failed: ${(e as Error).message}`, e);
+              it.ok = true;
+            } catch (e) {
+              ctx.rollback(mark);
+              it.ok = false;
+              it.err = e instanceof VosError ? e : vosErr.io(`vos pool ${this.file}: operation failed: ${(e as Error).message}`, e);
+              if (this.writes.n !== writes) {
+                culprit = it;
+                throw e;
+              }
+            }
           }
+          this.persistBlocks(ctx);
+          if (ctx.counters) {
+            this.t.meta.putSync(K_SEQ, u64(BigInt(this.seq)));
+            this.t.meta.putSync(K_NEXT_CID, u64(BigInt(this.nextCid)));
+          }
+        });
+      } catch (e) {
+        // nothing of the transaction was committed: undo what it changed in memory
+        ctx.rollback(CTX_START);
+        this.dropCaches();
+        if (culprit) {
+          // NB: terminates: every round leaves one more operation out
+          run = run.filter((x) => x !== culprit);
+          continue;
         }
-        this.persistBlocks(ctx);
-        if (ctx.counters) {
-          this.t.meta.putSync(K_SEQ, u64(BigInt(this.seq)));
-          this.t.meta.putSync(K_NEXT_CID, u64(BigInt(this.nextCid)));
-        }
-      });
-    } catch (e) {
-      // nothing of the batch was committed: undo what it changed in memory
-      ctx.rollback({ undo: 0, allocs: 0, frees: 0, freed: 0, after: 0 });
-      this.scmReserved -= scm;
-      const err = vosErr.io(`commit of vos pool ${this.file} failed: ${(e as Error).message}`, e);
-      for (const it of batch) it.reject(err);
-      return;
+        this.scmReserved -= scm;
+        const err = vosErr.io(`commit of vos pool ${this.file} failed: ${(e as Error).message}`, e);
+        for (const it of batch) it.reject(it.ok === false ? it.err : err);
+        return;
+      }
+      break;
     }
     this.scmSince += scm;
-    (this.env.flushed as PromiseLike<unknown>).then(
-      () => {
-        for (const f of ctx.after) f();
-        this.freeAfterReads(ctx.freed);
-        this.scmReserved -= scm;
-        for (const it of batch) {
-          if (it.ok) it.resolve(it.result);
-          else it.reject(it.err);
+    for (const f of ctx.after) f();
+    this.freeAfterReads(ctx.freed);
+    this.scmReserved -= scm;
+    for (const it of batch) {
+      if (it.ok) it.resolve(it.result);
+      else it.reject(it.err);
+    }
+  }
+
+  /**
+   * Write the batch's blob data (updates that took the synchronous path, see
+   * submit), contiguous writes merged into one vectored write, before the
+   * transaction that references it. An operation whose data could not be
+   * written fails (ok false); returns true when one did.
+   */
+  private writeBlobData(batch: TxItem[]): boolean {
+    let all: (BlobWrite & { it: TxItem })[] | undefined;
+    for (const it of batch) if (it.writes) for (const w of it.writes) (all ??= []).push({ off: w.off, data: w.data, it });
+    if (!all) return false;
+    if (all.length > 1) all.sort((a, b) => a.off - b.off);
+    const dev = this.blob!.device;
+    let failed = false;
+    for (let i = 0; i < all.length; ) {
+      const bufs = [all[i]!.data];
+      let end = all[i]!.off + all[i]!.data.length;
+      let bytes = all[i]!.data.length;
+      let j = i + 1;
+      while (j < all.length && all[j]!.off === end && j - i < WRITEV_MAX_IOVS && bytes + all[j]!.data.length <= dev.syncWriteMax) {
+        bufs.push(all[j]!.data);
+        end += all[j]!.data.length;
+        bytes += all[j]!.data.length;
+        j++;
+      }
+      try {
+        dev.writevSync(all[i]!.off, bufs);
+      } catch (e) {
+        failed = true;
+        for (let k = i; k < j; k++) {
+          all[k]!.it.ok = false;
+          all[k]!.it.err = e;
         }
-      },
-      (e: unknown) => {
-        // NB: whether the commit reached the disk is unknown: stop using the pool
-        this.failure = e instanceof Error ? e : new Error(String(e));
-        const err = vosErr.io(`flush of vos pool ${this.file} failed: ${this.failure.message}`, e);
-        for (const it of batch) it.reject(err);
-      },
-    );
+      }
+      i = j;
+    }
+    return failed;
+  }
+
+  /** Forget the cached records (after an aborted transaction: they may hold its writes). */
+  private dropCaches(): void {
+    this.t.obj.cache!.clear();
+    this.t.dkey.cache!.clear();
+    this.t.akey.cache!.clear();
   }
 
   private async track<T>(fn: () => Promise<T>): Promise<T> {
@@ -635,6 +751,10 @@ export class VosPool {
     }
     for (const { key, value } of this.t.evt.getRange({})) {
       if (value[0]! & F_BLOB) ranges.push([value.readUIntBE(15, 6), blocksFor(Number(value.readBigUInt64BE(1)) * value.readUIntBE(9, 6)), `extent ${(key as Buffer).toString('hex')}`]);
+    }
+    for (const { key, value } of this.t.akey.getRange({})) {
+      const cur = value[0]! & AKEY_CUR ? decAkey(value).cur! : undefined;
+      if (cur && svBlk(cur) >= 0) ranges.push([svBlk(cur), blocksFor(svSize(cur)), `value in akey ${(key as Buffer).toString('hex')}`]);
     }
     for (const { key, value } of this.t.dtx.getRange({})) {
       const { p } = decodePrepared(value);
@@ -747,16 +867,29 @@ export class VosPool {
     return this.blob!.offset + blk * BLOCK_SIZE;
   }
 
-  private async doReads(reads: DevRead[]): Promise<void> {
-    if (reads.length === 0) return;
+  /**
+   * Merge adjacent reads (next on the device and in the target), do those
+   * the device does synchronously, return the others.
+   */
+  private readNow(reads: DevRead[]): DevRead[] {
     const dev = this.blob!.device;
     const merged: DevRead[] = [];
     for (const r of reads) {
       const m = merged[merged.length - 1];
       if (m && m.target === r.target && m.toff + m.len === r.toff && m.off + m.len === r.off) m.len += r.len;
-      else merged.push({ ...r });
+      else merged.push(r);
     }
-    await Promise.all(merged.map((r) => dev.readInto(r.off, r.target, r.toff, r.len)));
+    if (!dev.readIntoSync) return merged;
+    const later: DevRead[] = [];
+    for (const r of merged) if (!dev.readIntoSync(r.off, r.target, r.toff, r.len)) later.push(r);
+    return later;
+  }
+
+  private async readLater(reads: DevRead[]): Promise<void> {
+    const dev = this.blob!.device;
+    // NB: wait for every read, failed or not, before the blocks may be reused
+    const res = await Promise.allSettled(reads.map((r) => dev.readInto(r.off, r.target, r.toff, r.len)));
+    for (const r of res) if (r.status === 'rejected') throw r.reason;
   }
 
   // ---------------------------------------------------------------- containers
@@ -866,7 +999,19 @@ export class VosPool {
         n++;
       }
     }
-    for (const name of ['akey', 'dkey', 'obj'] as const) {
+    if (n < GC_BATCH) {
+      // akey records may hold their newest value's blob reference (cur)
+      for (const { key, value } of [...this.t.akey.getRange({ start: p, end, limit: GC_BATCH - n })]) {
+        if (value[0]! & AKEY_CUR) {
+          const cur = decAkey(value).cur!;
+          const blk = svBlk(cur);
+          if (blk >= 0) this.freeBlocks(ctx, blk, blocksFor(svSize(cur)));
+        }
+        this.t.akey.removeSync(key);
+        n++;
+      }
+    }
+    for (const name of ['dkey', 'obj'] as const) {
       if (n >= GC_BATCH) break;
       const keys = [...this.t[name].getKeys({ start: p, end, limit: GC_BATCH - n })];
       for (const key of keys) {
@@ -958,17 +1103,80 @@ export class VosPool {
     }
   }
 
-  /** Write the blob chunks and flush the device. */
-  private async writeChunks(p: PUpdate): Promise<void> {
-    if (!this.blob) return;
-    const dev = this.blob.device;
-    const writes: Promise<void>[] = [];
-    for (const iod of p.iods) for (const c of iod.chunks) if (c.blk !== undefined) writes.push(dev.write(this.blobOffset(c.blk), c.data!.subarray(0, c.bytes)));
-    if (writes.length === 0) return;
+  /** The blob writes of p's chunks (allocChunks gave them blocks); undefined when there is none. */
+  private chunkWrites(p: PUpdate): BlobWrite[] | undefined {
+    let out: BlobWrite[] | undefined;
+    for (const iod of p.iods) {
+      for (const c of iod.chunks) {
+        if (c.blk === undefined) continue;
+        const d = c.data!;
+        (out ??= []).push({ off: this.blobOffset(c.blk), data: d.length === c.bytes ? d : d.subarray(0, c.bytes) });
+      }
+    }
+    return out;
+  }
+
+  /** Write blob data asynchronously (the device's merged writes) and flush the device. */
+  private async writeAsync(ws: BlobWrite[]): Promise<void> {
+    const dev = this.blob!.device;
     // NB: wait for every write, failed or not, before the blocks may be released
-    const res = await Promise.allSettled(writes);
+    const res = await Promise.allSettled(ws.map((w) => dev.write(w.off, w.data)));
     for (const r of res) if (r.status === 'rejected') throw r.reason;
     await dev.flush();
+  }
+
+  /**
+   * Take blob blocks for p's large values, write them, then run fn in the
+   * next write transaction; resolves with its result once committed. On any
+   * failure the blocks go back to the allocator and the SCM reservation is
+   * dropped. Fast path: when the device needs no flush (memory, tmpfs) and
+   * the writes are small, they are done synchronously by runTxn right before
+   * the transaction, merged with the other operations' writes, and the
+   * operation costs one promise. Otherwise they are written and flushed
+   * first, asynchronously.
+   */
+  private submit<T>(p: PUpdate, reserved: number, fn: (ctx: TxnCtx) => T): Promise<T> {
+    try {
+      this.allocChunks(p);
+    } catch (e) {
+      this.scmReserved -= reserved;
+      return Promise.reject(e);
+    }
+    const writes = this.chunkWrites(p);
+    if (writes && (this.blob!.device.needsFlush || writes.some((w) => w.data.length > this.blob!.device.syncWriteMax))) {
+      return this.track(async () => {
+        try {
+          await this.writeAsync(writes);
+        } catch (e) {
+          this.scmReserved -= reserved;
+          this.releaseChunks(p.iods);
+          throw e;
+        }
+        try {
+          return await this.txn(fn, reserved);
+        } catch (e) {
+          this.releaseChunks(p.iods);
+          throw e;
+        }
+      });
+    }
+    return new Promise<T>((res, rej) => {
+      this.inflight++;
+      this.enqueue({
+        fn,
+        scm: reserved,
+        writes,
+        resolve: (v) => {
+          this.inflight--;
+          res(v as T);
+        },
+        reject: (e) => {
+          this.inflight--;
+          this.releaseChunks(p.iods);
+          rej(e);
+        },
+      });
+    });
   }
 
   private planPunch(op: Exclude<VosOp, { kind: 'update' }>): PPunch {
@@ -1006,33 +1214,22 @@ export class VosPool {
    * unchanged until the promise settles.
    */
   update(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: UpdateIod[], data: Buffer[]): Promise<void> {
-    return this.track(async () => {
+    let p: PUpdate;
+    let reserved: number;
+    try {
+      this.checkOpen();
       VosPool.checkContName(cont);
       checkEpochWrite(epoch);
-      const { p, scm } = this.planUpdate(oid, dkey, iods, data);
-      const reserved = this.admit(scm);
-      try {
-        this.allocChunks(p);
-      } catch (e) {
-        this.scmReserved -= reserved;
-        throw e;
-      }
-      try {
-        await this.writeChunks(p);
-      } catch (e) {
-        this.scmReserved -= reserved;
-        this.releaseChunks(p.iods);
-        throw e;
-      }
-      try {
-        await this.txn((ctx) => {
-          const cid = this.ensureCont(ctx, cont);
-          this.applyUpdate(ctx, cid, epoch, p, DIRECT);
-        }, reserved);
-      } catch (e) {
-        this.releaseChunks(p.iods);
-        throw e;
-      }
+      const u = this.planUpdate(oid, dkey, iods, data);
+      p = u.p;
+      reserved = this.admit(u.scm);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.submit(p, reserved, (ctx) => {
+      // NB: a new container holds nothing, so applyUpdate cannot refuse after ensureCont wrote
+      const cid = this.ensureCont(ctx, cont);
+      this.applyUpdate(ctx, cid, epoch, p, DIRECT);
     });
   }
 
@@ -1066,20 +1263,18 @@ export class VosPool {
     return { dU: (f & OFEAT_DKEY_UINT64) !== 0, aU: (f & OFEAT_AKEY_UINT64) !== 0 };
   }
 
+  /** NB: the records read are cached and shared: never change one in place. */
   private readObj(objK: Buffer): ObjRec | undefined {
-    const v = this.t.obj.getBinaryFast(objK);
-    return v ? decObj(v) : undefined;
+    return this.t.obj.read(objK);
   }
 
-  /** NB: getBinaryFast's buffer is reused by the next read: decode at once. */
-  private readIlog(table: Table, k: Buffer): IlogEntry[] | undefined {
-    const v = table.getBinaryFast(k);
-    return v ? decIlog(v) : undefined;
+  /** fill: cache the record when it was not (writers do; readers of many keys would churn the cache). */
+  private readDkey(dK: Buffer, fill = true): IlogEntry[] | undefined {
+    return this.t.dkey.read(dK, fill);
   }
 
-  private readAkey(aK: Buffer): AkeyRec | undefined {
-    const v = this.t.akey.getBinaryFast(aK);
-    return v ? decAkey(v) : undefined;
+  private readAkey(aK: Buffer, fill = true): AkeyRec | undefined {
+    return this.t.akey.read(aK, fill);
   }
 
   private applyUpdate(ctx: TxnCtx, cid: number, e: Epoch, p: PUpdate, mode: Mode): void {
@@ -1092,7 +1287,7 @@ export class VosPool {
     if (mode.checks && hasAt(obj.ilog, e, true)) throw vosErr.inval(`${where()} was punched at epoch ${e}: an update at the same epoch is refused`);
     const dK = subKey(objK, p.dkey, dU);
     // NB: no object record means no dkey records below it, and no dkey record no akey records
-    const dRec = objRec ? this.readIlog(t.dkey, dK) : undefined;
+    const dRec = objRec ? this.readDkey(dK) : undefined;
     const dIlog = dRec ?? [];
     if (mode.checks && hasAt(dIlog, e, true)) throw vosErr.inval(`dkey ${printable(p.dkey)} of ${where()} was punched at epoch ${e}: an update at the same epoch is refused`);
     const objB = punchBound(obj.ilog, e);
@@ -1109,8 +1304,9 @@ export class VosPool {
       // a single value already at this epoch: replaced (its blob blocks freed), or a same-epoch punch conflict
       let old: { punch: boolean; blk: number; size: number } | undefined;
       if (iod.type === 'single' && rec) {
-        const v = t.sv.getBinaryFast(svKey(aK, e));
-        if (v) old = { punch: (v[0]! & F_PUNCH) !== 0, blk: v[0]! & F_BLOB ? v.readUIntBE(7, 6) : -1, size: v.readUIntBE(1, 6) };
+        // NB: above a known newest version there is none to look for
+        const v = rec.cur && rec.latest === e ? rec.cur : rec.latest === 0n || e <= rec.latest ? t.sv.getBinaryFast(svKey(aK, e)) : undefined;
+        if (v) old = { punch: (v[0]! & F_PUNCH) !== 0, blk: svBlk(v), size: svSize(v) };
         if (mode.checks && old && old.punch !== (iod.size === 0)) {
           throw vosErr.inval(`${what()}: a value update and a value punch at the same epoch ${e} are refused`);
         }
@@ -1134,8 +1330,14 @@ export class VosPool {
       maxUpd = EPOCH_MAX - e > this.maxUpdSlack ? e + this.maxUpdSlack : EPOCH_MAX - 1n;
       objChanged = true;
     }
-    if (objChanged) t.obj.putSync(objK, encObj({ ilog: oIlog, maxUpd }));
-    if (!dRec || !coveredCreate(dIlog, e, objB)) t.dkey.putSync(dK, encIlog(insertEntry(dIlog, e, false)));
+    if (objChanged) {
+      const rec: ObjRec = { ilog: oIlog, maxUpd };
+      t.obj.putRec(objK, encObj(rec), rec);
+    }
+    if (!dRec || !coveredCreate(dIlog, e, objB)) {
+      const il = insertEntry(dIlog, e, false);
+      t.dkey.putRec(dK, encIlog(il), il);
+    }
 
     for (let i = 0; i < p.iods.length; i++) {
       const iod = p.iods[i]!;
@@ -1153,11 +1355,36 @@ export class VosPool {
           changed = true;
         }
       }
-      if (changed) t.akey.putSync(aK, encAkey({ type: want, maxLen, ilog: aIlog }));
+      let latest = 0n;
+      let cur = rec?.cur;
       if (iod.type === 'single') {
         if (old && old.blk >= 0) this.freeBlocks(ctx, old.blk, blocksFor(old.size));
-        t.sv.putSync(svKey(aK, e), encSv(iod.size, iod.chunks[0]!));
-      } else {
+        const v = encSv(iod.size, iod.chunks[0]!);
+        // NB: a record written before `latest` existed keeps 0: its newest version is not known
+        const was = rec?.latest ?? 0n;
+        latest = rec && rec.type === TYPE_SINGLE && was === 0n ? 0n : maxE(was, e);
+        if (latest !== 0n && latest === e) {
+          // the newest version: kept in the akey record when small (NB: each version in one place only)
+          const here = v.length <= CUR_MAX;
+          if (was !== e) {
+            // the previous newest version moves to sv
+            if (cur) t.sv.putSync(svKey(aK, was), cur);
+          } else if (!cur && here) {
+            // it replaces the version at e, which was in sv
+            t.sv.removeSync(svKey(aK, e));
+          }
+          cur = here ? v : undefined;
+          if (!here) t.sv.putSync(svKey(aK, e), v);
+          changed = true;
+        } else {
+          t.sv.putSync(svKey(aK, e), v);
+        }
+      }
+      if (changed) {
+        const a: AkeyRec = { type: want, maxLen, latest, ilog: aIlog, cur };
+        t.akey.putRec(aK, encAkey(a), a);
+      }
+      if (iod.type === 'array') {
         for (let j = 0; j < iod.recxs.length; j++) {
           const r = iod.recxs[j]!;
           t.evt.putSync(evtKey(aK, r.idx, e, this.seq++), encExt(r.nr, iod.size, iod.chunks[j]!));
@@ -1203,6 +1430,11 @@ export class VosPool {
         const ep = EPOCH_MAX - (key as Buffer).readBigUInt64BE(aK.length);
         if (ep === e) atE = true;
         else if (ep > e && (min === undefined || ep < min)) min = ep;
+      }
+      if (rec.cur) {
+        // the newest version, kept in the akey record
+        if (rec.latest === e) atE = true;
+        else if (rec.latest > e && (min === undefined || rec.latest < min)) min = rec.latest;
       }
     } else if (rec.type === TYPE_ARRAY) {
       for (const key of this.t.evt.getKeys({ start: aK, end: prefixEnd(aK) })) {
@@ -1298,7 +1530,7 @@ export class VosPool {
     const as = p.akeys.map((akey) => {
       const aK = subKey(dK, akey, aU);
       const av = t.akey.get(aK);
-      const rec: AkeyRec = av ? decAkey(av) : { type: TYPE_NONE, maxLen: 0n, ilog: [] };
+      const rec: AkeyRec = av ? decAkey(av) : { type: TYPE_NONE, maxLen: 0n, latest: 0n, ilog: [] };
       const what = `akey ${printable(akey)} of dkey ${printable(p.dkey)} of ${where}`;
       if (mode.checks && hasAt(rec.ilog, e, false)) throw sameEpoch(what);
       const scan = slow && av ? this.scanAkey(aK, rec, e) : undefined;
@@ -1318,15 +1550,21 @@ export class VosPool {
 
   // ---------------------------------------------------------------- fetch
 
-  /** Read values under one dkey as of epoch; prepared (uncommitted) data is never seen. */
   /**
-   * `alloc` gives the buffers values from the block device are read into
-   * (default Buffer.allocUnsafe): the I/O server passes pooled ones, reused
-   * once the reply has been sent, so large fetches do not fault in fresh
-   * memory every time.
+   * Read values under one dkey as of epoch; prepared (uncommitted) data is
+   * never seen. `alloc` gives the buffers values from the block device are
+   * read into (default: allocValue, small ones from shared slabs): the I/O
+   * server passes pooled ones, reused once the reply has been sent, so large
+   * fetches do not fault in fresh memory every time.
+   *
+   * The records are read synchronously, and so are small device reads
+   * (readIntoSync): such a fetch settles with no asynchronous step.
    */
-  fetch(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: FetchIod[], alloc: (n: number) => Buffer = Buffer.allocUnsafe): Promise<FetchedIod[]> {
-    return this.track(async () => {
+  fetch(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: FetchIod[], alloc: (n: number) => Buffer = allocValue): Promise<FetchedIod[]> {
+    let out: FetchedIod[];
+    let pending: DevRead[];
+    try {
+      this.checkOpen();
       checkEpochRead(epoch);
       if (!Array.isArray(iods) || iods.length === 0) throw vosErr.inval(`fetch of dkey ${printable(dkey)} has no iods`);
       checkKeys(dkey, iods.map((i) => i.akey));
@@ -1339,55 +1577,98 @@ export class VosPool {
           }
         }
       }
-      const out = iods.map(emptyFetched);
-      const cid = this.conts.get(cont);
-      if (cid === undefined) return out;
-      const gen = this.beginRead();
-      try {
-        const { dU, aU } = this.features(oid);
-        const objK = objKey(cid, oid);
-        const obj = this.readObj(objK);
-        if (!obj) return out;
-        const oB = visibility(obj.ilog, epoch, 0n).bound;
-        const dK = subKey(objK, dkey, dU);
-        const dIlog = this.readIlog(this.t.dkey, dK);
-        if (!dIlog) return out;
-        const dVis = visibility(dIlog, epoch, oB);
-        if (!dVis.exists) return out;
-        const reads: DevRead[] = [];
-        for (let i = 0; i < iods.length; i++) {
-          const iod = iods[i]!;
-          const aK = subKey(dK, iod.akey, aU);
-          const a = this.readAkey(aK);
-          if (!a) continue;
-          const aVis = visibility(a.ilog, epoch, dVis.bound);
-          if (!aVis.exists) continue;
-          if (iod.type === 'single' && a.type === TYPE_SINGLE) out[i] = this.fetchSingle(aK, epoch, aVis.bound, iod, reads, alloc);
-          else if (iod.type === 'array' && a.type === TYPE_ARRAY) out[i] = this.fetchArray(aK, a.maxLen, epoch, aVis.bound, iod, reads, alloc);
-        }
-        await this.doReads(reads);
-        return out;
-      } finally {
+      out = iods.map(emptyFetched);
+      const reads = this.fetchRecords(cont, oid, epoch, dkey, iods, out, alloc);
+      pending = reads.length === 0 ? reads : this.readNow(reads);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (pending.length === 0) return Promise.resolve(out);
+    // NB: registered before yielding: blocks a commit frees meanwhile are not reused until these reads end
+    const gen = this.beginRead();
+    this.inflight++;
+    return this.readLater(pending).then(
+      () => {
         this.endRead(gen);
-      }
-    });
+        this.inflight--;
+        return out;
+      },
+      (e: unknown) => {
+        this.endRead(gen);
+        this.inflight--;
+        throw e;
+      },
+    );
   }
 
-  private fetchSingle(aK: Buffer, e: Epoch, bound: Epoch, iod: FetchIod, reads: DevRead[], alloc: (n: number) => Buffer): FetchedIod {
-    let found: ReturnType<typeof decSv> | undefined;
-    for (const { key, value } of this.t.sv.getRange({ start: svKey(aK, e), end: prefixEnd(aK), limit: 1 })) found = decSv(aK.length, key as Buffer, value);
-    if (!found || found.epoch < bound || found.flags & F_PUNCH) return emptyFetched();
-    if (iod.size !== 0 && found.size > iod.size) {
-      throw vosErr.rec2big(`akey ${printable(iod.akey)}: the value is ${found.size} bytes, larger than the ${iod.size} bytes asked for`, found.size);
+  /** The records of a fetch: fills out, returns the device reads still to do. */
+  private fetchRecords(cont: string, oid: UnitOid, epoch: Epoch, dkey: Buffer, iods: FetchIod[], out: FetchedIod[], alloc: (n: number) => Buffer): DevRead[] {
+    const reads: DevRead[] = [];
+    const cid = this.conts.get(cont);
+    if (cid === undefined) return reads;
+    const { dU, aU } = this.features(oid);
+    const objK = objKey(cid, oid);
+    const obj = this.readObj(objK);
+    if (!obj) return reads;
+    const oB = visibility(obj.ilog, epoch, 0n).bound;
+    const dK = subKey(objK, dkey, dU);
+    const dIlog = this.readDkey(dK, false);
+    if (!dIlog) return reads;
+    const dVis = visibility(dIlog, epoch, oB);
+    if (!dVis.exists) return reads;
+    for (let i = 0; i < iods.length; i++) {
+      const iod = iods[i]!;
+      const aK = subKey(dK, iod.akey, aU);
+      const a = this.readAkey(aK, false);
+      if (!a) continue;
+      const aVis = visibility(a.ilog, epoch, dVis.bound);
+      if (!aVis.exists) continue;
+      if (iod.type === 'single' && a.type === TYPE_SINGLE) out[i] = this.fetchSingle(aK, a, epoch, aVis.bound, iod, reads, alloc);
+      else if (iod.type === 'array' && a.type === TYPE_ARRAY) out[i] = this.fetchArray(aK, a.maxLen, epoch, aVis.bound, iod, reads, alloc);
+    }
+    return reads;
+  }
+
+  /**
+   * The single value visible at e: when e is at or above the akey's newest
+   * version, that version (in the akey record, or one lookup); else the
+   * first version at or below e, by a range scan.
+   */
+  private fetchSingle(aK: Buffer, a: AkeyRec, e: Epoch, bound: Epoch, iod: FetchIod, reads: DevRead[], alloc: (n: number) => Buffer): FetchedIod {
+    let epoch: Epoch;
+    let flags: number;
+    let size: number;
+    let val: Buffer;
+    // NB: getBinaryFast's buffer is reused by the next read: everything is taken from it below, before any other read
+    const latest = a.latest !== 0n && e >= a.latest ? (a.cur ?? this.t.sv.getBinaryFast(svKey(aK, a.latest))) : undefined;
+    if (latest) {
+      epoch = a.latest;
+      val = latest;
+      flags = val[0]!;
+      size = val.readUIntBE(1, 6);
+    } else {
+      let found: ReturnType<typeof decSv> | undefined;
+      for (const { key, value } of this.t.sv.getRange({ start: svKey(aK, e), end: prefixEnd(aK), limit: 1 })) found = decSv(aK.length, key as Buffer, value);
+      if (!found) return emptyFetched();
+      epoch = found.epoch;
+      val = found.val;
+      flags = found.flags;
+      size = found.size;
+    }
+    if (epoch < bound || flags & F_PUNCH) return emptyFetched();
+    if (iod.size !== 0 && size > iod.size) {
+      throw vosErr.rec2big(`akey ${printable(iod.akey)}: the value is ${size} bytes, larger than the ${iod.size} bytes asked for`, size);
     }
     let data: Buffer;
-    if (found.flags & F_BLOB) {
-      data = alloc(found.size).subarray(0, found.size);
-      reads.push({ off: this.blobOffset(found.blk), len: found.size, target: data, toff: 0 });
+    if (flags & F_BLOB) {
+      const b = alloc(size);
+      data = b.length === size ? b : b.subarray(0, size);
+      reads.push({ off: this.blobOffset(val.readUIntBE(7, 6)), len: size, target: data, toff: 0 });
     } else {
-      data = found.val.subarray(SV_INLINE_OFF, SV_INLINE_OFF + found.size);
+      data = Buffer.allocUnsafe(size);
+      val.copy(data, 0, SV_INLINE_OFF, SV_INLINE_OFF + size);
     }
-    return { size: found.size, data, found: [{ idx: 0n, nr: 1n }] };
+    return { size, data, found: [{ idx: 0n, nr: 1n }] };
   }
 
   /** Extents that may overlap [lo, hi) and are visible at e above bound, in start order. */
@@ -1524,7 +1805,7 @@ export class VosPool {
     if (!obj) return undefined;
     const oB = visibility(obj.ilog, e, 0n).bound;
     const dK = subKey(objK, dkey, dU);
-    const dIlog = this.readIlog(this.t.dkey, dK);
+    const dIlog = this.readDkey(dK, false);
     if (!dIlog) return undefined;
     const v = visibility(dIlog, e, oB);
     return v.exists ? { dK, bound: v.bound } : undefined;
@@ -1534,7 +1815,7 @@ export class VosPool {
     const d = this.dkeyAt(cid, oid, e, dkey);
     if (!d) return undefined;
     const aK = subKey(d.dK, akey, this.features(oid).aU);
-    const rec = this.readAkey(aK);
+    const rec = this.readAkey(aK, false);
     if (!rec) return undefined;
     const v = visibility(rec.ilog, e, d.bound);
     return v.exists ? { aK, rec, bound: v.bound } : undefined;
@@ -1549,7 +1830,7 @@ export class VosPool {
    * each record), resumed after anchor. The page also ends, early, after
    * scanning a bounded number of hidden keys; the anchor then points there.
    */
-  private listKeys<T>(table: Table, prefix: Buffer, anchor: Buffer | undefined, max: number, take: (key: Buffer, value: Buffer) => T | undefined): { items: T[]; anchor?: Buffer } {
+  private listKeys<T>(table: Table<unknown>, prefix: Buffer, anchor: Buffer | undefined, max: number, take: (key: Buffer, value: Buffer) => T | undefined): { items: T[]; anchor?: Buffer } {
     let start = prefix;
     if (anchor !== undefined) {
       const r = keyAnchorResume(anchor);
@@ -1796,38 +2077,24 @@ export class VosPool {
         scm = 1024 + KEYS_MAX;
       }
       const reserved = this.admit(scm);
-      if (p.kind === 'update') {
-        try {
-          this.allocChunks(p);
-          await this.writeChunks(p);
-        } catch (e) {
-          this.scmReserved -= reserved;
-          this.releaseChunks(p.iods);
-          throw e;
-        }
-      }
       const id = Buffer.from(dtx);
-      try {
-        await this.txn((ctx) => {
-          const hex = id.toString('hex');
-          if (this.prep.has(hex)) throw vosErr.exist(`dtx ${hex} is already prepared on target ${this.target}`);
-          if (this.t.dtxc.get(id)) throw vosErr.exist(`dtx ${hex} is already committed on target ${this.target}`);
-          const known = this.conts.get(cont);
-          if (known !== undefined) {
-            if (p.kind === 'update') this.applyUpdate(new TxnCtx(), known, epoch, p, CHECK_ONLY);
-            else this.applyPunch(new TxnCtx(), known, epoch, p, CHECK_ONLY);
-          }
-          const cid = known ?? this.ensureCont(ctx, cont);
-          const rec = encodePrepared(cid, epoch, p);
-          if (p.kind === 'update') for (const iod of p.iods) for (const c of iod.chunks) if (c.blk !== undefined) ctx.allocs.push([c.blk, c.nblk!]);
-          this.t.dtx.putSync(id, rec);
-          const entry = this.addPrepared(id, rec);
-          ctx.undo.push(() => this.dropPrepared(entry));
-        }, reserved);
-      } catch (e) {
-        if (p.kind === 'update') this.releaseChunks(p.iods);
-        throw e;
-      }
+      const fn = (ctx: TxnCtx): void => {
+        const hex = id.toString('hex');
+        if (this.prep.has(hex)) throw vosErr.exist(`dtx ${hex} is already prepared on target ${this.target}`);
+        if (this.t.dtxc.get(id)) throw vosErr.exist(`dtx ${hex} is already committed on target ${this.target}`);
+        const known = this.conts.get(cont);
+        if (known !== undefined) {
+          if (p.kind === 'update') this.applyUpdate(new TxnCtx(), known, epoch, p, CHECK_ONLY);
+          else this.applyPunch(new TxnCtx(), known, epoch, p, CHECK_ONLY);
+        }
+        const cid = known ?? this.ensureCont(ctx, cont);
+        const rec = encodePrepared(cid, epoch, p);
+        if (p.kind === 'update') for (const iod of p.iods) for (const c of iod.chunks) if (c.blk !== undefined) ctx.allocs.push([c.blk, c.nblk!]);
+        this.t.dtx.putSync(id, rec);
+        const entry = this.addPrepared(id, rec);
+        ctx.undo.push(() => this.dropPrepared(entry));
+      };
+      await (p.kind === 'update' ? this.submit(p, reserved, fn) : this.txn(fn, reserved));
     });
   }
 
@@ -2018,12 +2285,17 @@ export class VosPool {
       for (const { key: ak, value: av } of [...t.akey.getRange({ start: dK, end: prefixEnd(dK) })]) {
         const aK = ak as Buffer;
         const a = decAkey(av);
+        // the newest version kept in the akey record goes to sv first: then every version is there
+        const moved = this.curToSv(aK, a);
         let left = 0;
         let maxLen = 0n;
+        let latest = 0n;
         if (a.type === TYPE_SINGLE) {
+          // newest first: the first version kept is the newest one left
           for (const { key: vk, value: vv } of [...t.sv.getRange({ start: aK, end: prefixEnd(aK) })]) {
             const v = decSv(aK.length, vk as Buffer, vv);
             if (v.epoch <= above) {
+              if (left === 0) latest = v.epoch;
               left++;
               continue;
             }
@@ -2051,7 +2323,8 @@ export class VosPool {
         }
         aLeft++;
         const nextMax = a.type === TYPE_ARRAY ? maxLen : a.maxLen;
-        if (!sameIlog(il, a.ilog) || nextMax !== a.maxLen) t.akey.putSync(aK, encAkey({ type: a.type, maxLen: nextMax, ilog: il }));
+        const nextLatest = a.type === TYPE_SINGLE ? latest : 0n;
+        if (moved || !sameIlog(il, a.ilog) || nextMax !== a.maxLen || nextLatest !== a.latest) t.akey.putSync(aK, encAkey({ type: a.type, maxLen: nextMax, latest: nextLatest, ilog: il }));
       }
       const il = keep(dIlog);
       if (aLeft === 0 && il.length === 0) {
@@ -2065,6 +2338,17 @@ export class VosPool {
     if (dLeft === 0 && il.length === 0) t.obj.removeSync(objK);
     else if (!sameIlog(il, obj.ilog)) t.obj.putSync(objK, encObj({ ilog: il, maxUpd: obj.maxUpd }));
     return freed;
+  }
+
+  /**
+   * Move the newest version kept in an akey record (cur) to sv, for the
+   * passes that work on all versions there (aggregation, discard); the
+   * caller then rewrites the akey record without it. True when it moved.
+   */
+  private curToSv(aK: Buffer, a: AkeyRec): boolean {
+    if (!a.cur) return false;
+    this.t.sv.putSync(svKey(aK, a.latest), a.cur);
+    return true;
   }
 
   private aggregateObject(ctx: TxnCtx, objK: Buffer, upTo: Epoch, pts: Epoch[]): number {
@@ -2082,13 +2366,16 @@ export class VosPool {
       for (const { key: ak, value: av } of [...t.akey.getRange({ start: dK, end: prefixEnd(dK) })]) {
         const aK = ak as Buffer;
         const a = decAkey(av);
+        const moved = this.curToSv(aK, a);
         const aB = pts.map((r, i) => maxE(dB[i]!, punchBound(a.ilog, r)));
         let left = 0;
         let maxLen = a.maxLen;
+        let latest = a.latest;
         if (a.type === TYPE_SINGLE) {
           const r = this.aggSingle(ctx, aK, upTo, pts, aB);
           freed += r.freed;
           left = r.left;
+          latest = r.latest;
         } else if (a.type === TYPE_ARRAY) {
           const r = this.aggArray(ctx, aK, upTo, pts, aB);
           freed += r.freed;
@@ -2101,7 +2388,7 @@ export class VosPool {
         }
         aLeft++;
         const il = compactIlog(a.ilog, upTo, pts);
-        if (!sameIlog(il, a.ilog) || maxLen !== a.maxLen) t.akey.putSync(aK, encAkey({ type: a.type, maxLen, ilog: il }));
+        if (moved || !sameIlog(il, a.ilog) || maxLen !== a.maxLen || latest !== a.latest) t.akey.putSync(aK, encAkey({ type: a.type, maxLen, latest, ilog: il }));
       }
       if (aLeft === 0 && !existsAnywhere(dIlog, upTo, pts, oB)) {
         t.dkey.removeSync(dK);
@@ -2121,7 +2408,8 @@ export class VosPool {
     return freed;
   }
 
-  private aggSingle(ctx: TxnCtx, aK: Buffer, upTo: Epoch, pts: Epoch[], bounds: Epoch[]): { freed: number; left: number } {
+  /** Returns the bytes freed, the versions left and the newest of them (0 when none is). */
+  private aggSingle(ctx: TxnCtx, aK: Buffer, upTo: Epoch, pts: Epoch[], bounds: Epoch[]): { freed: number; left: number; latest: Epoch } {
     // newest first
     const vs = [...this.t.sv.getRange({ start: aK, end: prefixEnd(aK) })].map(({ key, value }) => decSv(aK.length, key as Buffer, value));
     const keep = vs.map((v) => v.epoch >= upTo);
@@ -2139,8 +2427,10 @@ export class VosPool {
     }
     let freed = 0;
     let left = 0;
+    let latest = 0n;
     vs.forEach((v, j) => {
       if (keep[j]) {
+        if (left === 0) latest = v.epoch;
         left++;
         return;
       }
@@ -2148,7 +2438,7 @@ export class VosPool {
       freed += v.size;
       this.t.sv.removeSync(v.key);
     });
-    return { freed, left };
+    return { freed, left, latest };
   }
 
   private aggArray(ctx: TxnCtx, aK: Buffer, upTo: Epoch, pts: Epoch[], bounds: Epoch[]): { freed: number; left: number; maxLen: bigint } {

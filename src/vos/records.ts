@@ -3,7 +3,9 @@
  *
  *   obj   value: maxUpdate u64 | ilog entries
  *   dkey  value: ilog entries
- *   akey  value: type u8 (0 none yet, 1 single, 2 array) | maxLen u64 | ilog entries
+ *   akey  value: type u8 (0 none yet, 1 single, 2 array) | u64: maxLen (array) or latest (single) | ilog entries
+ *         or, with 0x80 in the type (a single value's newest version kept here):
+ *         type u8 | latest u64 | ilog entry count u16 | ilog entries | that version's sv value
  *   sv    key:   akeyKey | inverted epoch u64
  *         value: flags u8 (1 blob, 2 punch) | size u48 | blob block u48, or the inline bytes
  *   evt   key:   akeyKey | start index u64 | inverted epoch u64 | write sequence u64
@@ -30,10 +32,31 @@ export interface ObjRec {
 
 export interface AkeyRec {
   type: number;
-  /** The longest extent (in records) ever written here: how far back an extent scan must start. */
+  /** Arrays: the longest extent (in records) ever written here: how far back an extent scan must start (else 0). */
   maxLen: bigint;
+  /**
+   * Single values: the epoch of the newest version (value or value punch),
+   * so that a read at or above it is one lookup, not a range scan; 0 when
+   * there is none or it is not known (a record written before this field).
+   * Shares the u64 with maxLen (else 0).
+   */
+  latest: Epoch;
   ilog: IlogEntry[];
+  /**
+   * Single values: the newest version's record (an sv value: flags, size,
+   * then block or inline bytes) when it is kept here, in the akey record,
+   * rather than in sv at (akey, latest): a new value costs one record, and
+   * a read of the newest version no lookup. Only small records (a blob
+   * reference, a punch, a short inline value) are kept here.
+   * NB: never in sv as well: every version is in exactly one place.
+   */
+  cur?: Buffer | undefined;
 }
+
+/** The type byte's flag: the record carries `cur`. */
+export const AKEY_CUR = 0x80;
+/** sv values of at most this many bytes may be kept in the akey record (a blob reference is 13). */
+export const CUR_MAX = 64;
 
 export function encObj(r: ObjRec): Buffer {
   const b = Buffer.allocUnsafe(8 + r.ilog.length * ILOG_ENTRY_SIZE);
@@ -58,15 +81,41 @@ export function decIlog(b: Buffer): IlogEntry[] {
 }
 
 export function encAkey(r: AkeyRec): Buffer {
-  const b = Buffer.allocUnsafe(9 + r.ilog.length * ILOG_ENTRY_SIZE);
-  b[0] = r.type;
-  b.writeBigUInt64BE(r.maxLen, 1);
-  writeIlog(r.ilog, b, 9);
+  const x = r.type === TYPE_SINGLE ? r.latest : r.type === TYPE_ARRAY ? r.maxLen : 0n;
+  const cur = r.type === TYPE_SINGLE ? r.cur : undefined;
+  if (!cur) {
+    const b = Buffer.allocUnsafe(9 + r.ilog.length * ILOG_ENTRY_SIZE);
+    b[0] = r.type;
+    b.writeBigUInt64BE(x, 1);
+    writeIlog(r.ilog, b, 9);
+    return b;
+  }
+  const b = Buffer.allocUnsafe(11 + r.ilog.length * ILOG_ENTRY_SIZE + cur.length);
+  b[0] = r.type | AKEY_CUR;
+  b.writeBigUInt64BE(x, 1);
+  b.writeUInt16BE(r.ilog.length, 9);
+  cur.copy(b, writeIlog(r.ilog, b, 11));
   return b;
 }
 
+/** NB: b may be lmdb-js's shared read buffer: nothing returned refers to it. */
 export function decAkey(b: Buffer): AkeyRec {
-  return { type: b[0]!, maxLen: b.readBigUInt64BE(1), ilog: decodeIlog(b, 9) };
+  const type = b[0]! & ~AKEY_CUR;
+  const x = b.readBigUInt64BE(1);
+  const maxLen = type === TYPE_ARRAY ? x : 0n;
+  const latest = type === TYPE_SINGLE ? x : 0n;
+  if (!(b[0]! & AKEY_CUR)) return { type, maxLen, latest, ilog: decodeIlog(b, 9) };
+  const end = 11 + b.readUInt16BE(9) * ILOG_ENTRY_SIZE;
+  return { type, maxLen, latest, ilog: decodeIlog(b, 11, end), cur: Buffer.from(b.subarray(end)) };
+}
+
+/** The blob block of an sv value, or -1 when it holds its bytes inline (or is a punch). */
+export function svBlk(v: Buffer): number {
+  return v[0]! & F_BLOB ? v.readUIntBE(7, 6) : -1;
+}
+
+export function svSize(v: Buffer): number {
+  return v.readUIntBE(1, 6);
 }
 
 /** Where the bytes of one value (a single value, or one extent) are. */
