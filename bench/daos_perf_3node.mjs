@@ -15,7 +15,7 @@
 //   - daos_agent on the login namespace and a pool over the three ranks;
 //   - daos_perf from the login namespace, per object class (-c RP_3G1, S1):
 //     1 MiB array extents (-A -s 1M -C 8 -d 64 -a 1 -r R) and 4 KiB single
-//     values (-s 4K -C 16 -d 50 -a 100 -r 1), update then fetch (-U -F), with
+//     values (-s 4K -C 16 -d 200 -a 100 -r 1), update then fetch (-U -F), with
 //     1 to 4 client processes (-n), each --runs times: median and range;
 //   - the peak memory (VmHWM) of every process kind: daos_server and
 //     daos_io_server of each node, daos_agent, the daos_perf processes.
@@ -255,9 +255,10 @@ const WORKLOADS = [
   {
     name: '4 KiB single values',
     short: '4K single',
-    // per process: 1 object, 50 (quick: 5) dkeys x 100 (quick: 10) akeys, one value each
-    args: ['-s', '4K', '-C', '16', '-d', QUICK ? '5' : '50', '-a', QUICK ? '10' : '100', '-r', '1'],
-    bytesPerProc: (QUICK ? 50 : 5000) * 4096,
+    // per process: 1 object, 200 (quick: 5) dkeys x 100 (quick: 10) akeys, one value
+    // each: 20,000 operations (with 5,000 the JIT warm-up weighed on the figure)
+    args: ['-s', '4K', '-C', '16', '-d', QUICK ? '5' : '200', '-a', QUICK ? '10' : '100', '-r', '1'],
+    bytesPerProc: (QUICK ? 50 : 20000) * 4096,
   },
 ];
 
