@@ -109,6 +109,41 @@ test('the original v0.8 dmg works against our daos_server', { skip, timeout: 180
   }
 });
 
+test('the original v0.8 dmg with RSA certificates from daos_certgen drives our secure daos_server', { skip, timeout: 240_000 }, async () => {
+  // The original loads RSA keys only: daos_certgen create --key-type rsa.
+  const sys = await LocalSystem.create({ secure: true, keyType: 'rsa' });
+  try {
+    await sys.start();
+    const certs = path.join(sys.dir, 'certs-admin');
+    const cfg = path.join(sys.dir, 'v08_daos.yml');
+    fs.writeFileSync(
+      cfg,
+      YAML.stringify({
+        hostlist: [`127.0.0.1:${sys.port}`],
+        port: sys.port,
+        transport_config: { allow_insecure: false, server_name: 'server', ca_cert: path.join(certs, 'daosCA.crt'), cert: path.join(certs, 'admin.crt'), key: path.join(certs, 'admin.key') },
+      }),
+    );
+    const dmg = (args: string[]) => run(DMG, ['-o', cfg, ...args], { timeoutMs: 60_000, cwd: sys.dir });
+    const scan = await dmg(['storage', 'scan']);
+    assert.equal(scan.code, 0, scan.stderr);
+    assert.match(scan.stdout, new RegExp(`127\\.0\\.0\\.1:${sys.port}: connected`));
+    assert.match(scan.stdout, /Hosts\t+SCM Total\t+NVMe Total/);
+    const f = await dmg(['storage', 'format']);
+    assert.equal(f.code, 0, f.stderr);
+    assert.match(f.stdout, /127\.0\.0\.1: storage format ok/);
+    for (let i = 0; i < 100 && !/started on rank 0/.test(sys.server!.output); i++) await new Promise((res) => setTimeout(res, 200));
+    const q = await dmg(['system', 'member-query']);
+    assert.equal(q.code, 0, q.stderr);
+    assert.match(q.stdout, /System-member-query command SUCCEEDED: 127\.0\.0\.1:\d+\/[0-9a-f-]{36}\/0 /);
+    // Without certificates (-i) the secure server refuses it.
+    const insecure = await run(DMG, ['-i', '-l', `127.0.0.1:${sys.port}`, 'storage', 'scan'], { timeoutMs: 60_000, cwd: sys.dir });
+    assert.doesNotMatch(insecure.stdout, /SCM Total/);
+  } finally {
+    await sys.destroy();
+  }
+});
+
 test('the original v0.8 daos_agent gets attach info from our management service', { skip: skipAgent, timeout: 180_000 }, async () => {
   const sys = await LocalSystem.create();
   let agent: Background | undefined;
@@ -128,6 +163,41 @@ test('the original v0.8 daos_agent gets attach info from our management service'
     assert.equal(ai.status, 0);
     assert.deepEqual(ai.ranks.map((x) => x.rank), [0]);
     assert.match(ai.ranks[0].uri, /^ofi\+sockets:\/\/127\.0\.0\.1:\d+$/);
+  } finally {
+    await agent?.stop();
+    await sys.destroy();
+  }
+});
+
+test('the original v0.8 daos_agent with RSA certificates gets attach info over mutual TLS', { skip: skipAgent, timeout: 240_000 }, async () => {
+  const sys = await LocalSystem.create({ secure: true, keyType: 'rsa' });
+  let agent: Background | undefined;
+  try {
+    await sys.start();
+    await sys.format();
+    const rt = path.join(sys.dir, 'v08agent');
+    fs.mkdirSync(rt);
+    const certs = path.join(sys.dir, 'certs-agent');
+    const cfg = path.join(sys.dir, 'v08_agent.yml');
+    fs.writeFileSync(
+      cfg,
+      YAML.stringify({
+        name: 'daos_server',
+        access_points: [`127.0.0.1:${sys.port}`],
+        port: sys.port,
+        runtime_dir: rt,
+        log_file: path.join(sys.dir, 'v08agent.log'),
+        transport_config: { allow_insecure: false, server_name: 'server', ca_cert: path.join(certs, 'daosCA.crt'), cert: path.join(certs, 'agent.crt'), key: path.join(certs, 'agent.key') },
+      }),
+    );
+    agent = new Background(AGENT, ['-o', cfg], { cwd: sys.dir });
+    await waitFor('the v0.8 agent socket', () => fs.existsSync(path.join(rt, 'agent.sock')) || !agent!.running, 20_000, 100);
+    assert.ok(agent.running, agent.output);
+    const r = await run('python3', [path.join(REPO, 'test/harness/v08-agent-query.py'), rt, 'daos_server'], { timeoutMs: 30_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr + agent.output);
+    const ai = JSON.parse(r.stdout) as { status: number; ranks: { rank: number; uri: string }[] };
+    assert.equal(ai.status, 0, r.stdout + agent.output);
+    assert.deepEqual(ai.ranks.map((x) => x.rank), [0]);
   } finally {
     await agent?.stop();
     await sys.destroy();

@@ -206,6 +206,7 @@ export class IoServer {
       if (body.length) {
         const su = fromBinary(SetUpReqSchema, body);
         if (su.handleKey.length) this.handles.key = Buffer.from(su.handleKey);
+        if (su.handlesAsOfMs > 0n) this.handles.setOpenAt(su.openContHandles, Number(su.handlesAsOfMs));
       }
       if (!this.setUpDone) {
         this.setUpDone = true;

@@ -9,8 +9,8 @@ import { IodType } from '../rpc/protocol.js';
 const pool = crypto.randomUUID();
 const cont = crypto.randomUUID();
 
-function token(key: Buffer, handle: string, capas: number = Capa.RW): Buffer {
-  return signToken(key, { kind: 'cont', pool, poolHandle: crypto.randomUUID(), cont, contHandle: handle, capas, issuedMs: Date.now() });
+function token(key: Buffer, handle: string, capas: number = Capa.RW, issuedMs = Date.now()): Buffer {
+  return signToken(key, { kind: 'cont', pool, poolHandle: crypto.randomUUID(), cont, contHandle: handle, capas, issuedMs });
 }
 
 test('container handles: registered with a token of this system, checked per request, refused once revoked', () => {
@@ -32,6 +32,23 @@ test('container handles: registered with a token of this system, checked per req
   hc.revoke([h]);
   assert.throws(() => hc.check(h, pool, cont, false), (e: unknown) => e instanceof DaosError && e.rc === -DER.NO_HDL);
   assert.throws(() => hc.register(token(key, h)), (e: unknown) => e instanceof DaosError && e.rc === -DER.NO_HDL && /was closed/.test(e.message));
+});
+
+test('after a restart, a handle closed while the I/O server was down is refused; open and newer ones are not', () => {
+  const key = crypto.randomBytes(32);
+  const hc = new HandleCache(); // a fresh I/O server: no revocation in memory
+  hc.key = key;
+  const joinedAt = 1_000_000;
+  const stillOpen = crypto.randomUUID();
+  const closedMeanwhile = crypto.randomUUID();
+  const openedLater = crypto.randomUUID();
+  hc.setOpenAt([stillOpen], joinedAt);
+  assert.equal(hc.register(token(key, stillOpen, Capa.RW, joinedAt - 5000)).contHandle, stillOpen);
+  assert.throws(() => hc.register(token(key, closedMeanwhile, Capa.RW, joinedAt - 5000)), (e: unknown) => e instanceof DaosError && e.rc === -DER.NO_HDL && /was closed/.test(e.message));
+  assert.equal(hc.register(token(key, openedLater, Capa.RW, joinedAt + 10)).contHandle, openedLater);
+  // and a later close is still a revocation
+  hc.revoke([openedLater]);
+  assert.throws(() => hc.register(token(key, openedLater, Capa.RW, joinedAt + 10)), (e: unknown) => e instanceof DaosError && /was closed/.test(e.message));
 });
 
 test('request bulk is split per iod without copies, and a length mismatch is refused', () => {

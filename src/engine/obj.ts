@@ -60,6 +60,18 @@ export class HandleCache {
   private readonly revoked = new Set<string>();
   key?: Buffer;
 
+  /**
+   * The container handles the MS had open at `asOfMs` (its clock), from the
+   * join answer: a token issued before then for a handle not in the list was
+   * closed while this I/O server was down or could not be told, and is
+   * refused. Tokens issued later are checked against revocations as usual.
+   */
+  setOpenAt(open: string[], asOfMs: number): void {
+    this.openAt = { handles: new Set(open), asOfMs };
+  }
+
+  private openAt?: { handles: Set<string>; asOfMs: number };
+
   /** Forget closed handles and refuse their tokens from now on. */
   revoke(handles: string[]): void {
     for (const h of handles) {
@@ -80,7 +92,9 @@ export class HandleCache {
     } catch (e) {
       throw new DaosError(-DER.NO_HDL, (e as Error).message, { hint: 'open the container again (the system may have been reformatted)' });
     }
-    if (t.contHandle && this.revoked.has(t.contHandle)) throw new DaosError(-DER.NO_HDL, `container handle ${t.contHandle} was closed`, { hint: 'open the container again' });
+    if (t.contHandle && (this.revoked.has(t.contHandle) || (this.openAt && t.issuedMs < this.openAt.asOfMs && !this.openAt.handles.has(t.contHandle)))) {
+      throw new DaosError(-DER.NO_HDL, `container handle ${t.contHandle} was closed`, { hint: 'open the container again' });
+    }
     if (t.kind === 'cont' && t.contHandle) this.handles.set(t.contHandle, t);
     return t;
   }

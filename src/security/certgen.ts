@@ -3,8 +3,10 @@
  * roles, with @peculiar/x509 on Node's WebCrypto.
  *
  * Layout (the original's): <dir>/private/daosCA.key, <dir>/certs/daosCA.crt,
- * <dir>/certs/{admin,agent,server}.{crt,key}. Keys are ECDSA P-256 (PKCS#8),
- * mode 0400; certificates 0644; directories 0700.
+ * <dir>/certs/{admin,agent,server}.{crt,key}. Keys are ECDSA P-256 by default,
+ * or RSA 4096 (the original's, which its dmg and daos_agent require) when the
+ * CA is created with keyType 'rsa'; role keys take the type of the CA's key.
+ * Keys PKCS#8, mode 0400; certificates 0644; directories 0700.
  *
  * Roles and uses:
  *   admin   dmg                     clientAuth
@@ -26,7 +28,20 @@ type CryptoKeyPair = crypto.webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+export type KeyType = 'ecdsa' | 'rsa';
+export const KEY_TYPES: readonly KeyType[] = ['ecdsa', 'rsa'];
+
+const ECDSA = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const RSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', modulusLength: 4096, publicExponent: new Uint8Array([1, 0, 1]) } as const;
+const algOf = (t: KeyType) => (t === 'rsa' ? RSA : ECDSA);
+
+/** The type of a PEM private key, as this tool names it. */
+export function keyTypeOf(pem: string): KeyType {
+  const t = crypto.createPrivateKey(pem).asymmetricKeyType;
+  if (t === 'rsa') return 'rsa';
+  if (t === 'ec') return 'ecdsa';
+  throw new Error(`unsupported key type ${t}: the CA key must be ECDSA or RSA`);
+}
 
 export const CA_NAME = 'daosCA';
 export const DEFAULT_CA_DAYS = 3650;
@@ -57,9 +72,9 @@ async function exportKeyPem(k: CryptoKey): Promise<string> {
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
 }
 
-async function importKeyPem(pem: string): Promise<CryptoKey> {
-  const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  return crypto.webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+async function importKeyPem(pem: string, type: KeyType): Promise<CryptoKey> {
+  const der = crypto.createPrivateKey(pem).export({ type: 'pkcs8', format: 'der' });
+  return crypto.webcrypto.subtle.importKey('pkcs8', der, algOf(type), true, ['sign']);
 }
 
 /** Write a file that must not exist yet, with its final mode from the start. */
@@ -88,7 +103,7 @@ export interface CaResult {
 }
 
 /** Create the CA unless it exists; an existing one is kept and reported. */
-export async function ensureCA(dir: string, opts: { days?: number; now?: Date } = {}): Promise<CaResult> {
+export async function ensureCA(dir: string, opts: { days?: number; now?: Date; keyType?: KeyType } = {}): Promise<CaResult> {
   const p = caPaths(dir);
   const haveKey = fs.existsSync(p.key);
   const haveCert = fs.existsSync(p.cert);
@@ -99,14 +114,15 @@ export async function ensureCA(dir: string, opts: { days?: number; now?: Date } 
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dir, 0o700);
   const now = opts.now ?? new Date();
-  const keys = (await crypto.webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const alg = algOf(opts.keyType ?? 'ecdsa');
+  const keys = (await crypto.webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: 'O=DAOS, CN=DAOS CA',
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(now.getTime() + (opts.days ?? DEFAULT_CA_DAYS) * 86_400_000),
     keys,
-    signingAlgorithm: ALG,
+    signingAlgorithm: alg,
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
@@ -143,8 +159,11 @@ export async function issue(dir: string, role: Role, opts: { days?: number; rene
   if (exists && !opts.renew) return { role, created: false, ...rp, archived: [] };
   const now = opts.now ?? new Date();
   const caCert = new x509.X509Certificate(fs.readFileSync(ca.cert, 'utf8'));
-  const caKey = await importKeyPem(fs.readFileSync(ca.key, 'utf8'));
-  const keys = (await crypto.webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const caPem = fs.readFileSync(ca.key, 'utf8');
+  const type = keyTypeOf(caPem);
+  const alg = algOf(type);
+  const caKey = await importKeyPem(caPem, type);
+  const keys = (await crypto.webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const notAfter = new Date(Math.min(now.getTime() + (opts.days ?? DEFAULT_CERT_DAYS) * 86_400_000, caCert.notAfter.getTime()));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -154,7 +173,7 @@ export async function issue(dir: string, role: Role, opts: { days?: number; rene
     notAfter,
     signingKey: caKey,
     publicKey: keys.publicKey,
-    signingAlgorithm: ALG,
+    signingAlgorithm: alg,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureCA, install, issue, caPaths, rolePaths } from './certgen.js';
+import { ensureCA, install, issue, caPaths, rolePaths, keyTypeOf } from './certgen.js';
 import { loadIdentity, loadClientCert, loadCertificate } from './certs.js';
 import { Fault } from '../fault/fault.js';
 
@@ -48,6 +48,20 @@ test('create: CA and role certificates with the right names, uses and modes; nev
   assert.equal(renewed.created, true);
   assert.equal(renewed.archived.length, 2, 'the old pair is kept aside');
   assert.ok(renewed.archived.every((f) => fs.existsSync(f)));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('an RSA CA (for the original v0.8 tools) issues RSA certificates that load and verify like the ECDSA ones', async () => {
+  const dir = tmp();
+  await ensureCA(dir, { keyType: 'rsa' });
+  const ca = caPaths(dir);
+  assert.equal(keyTypeOf(fs.readFileSync(ca.key, 'utf8')), 'rsa');
+  await issue(dir, 'admin');
+  const p = rolePaths(dir, 'admin');
+  assert.equal(keyTypeOf(fs.readFileSync(p.key, 'utf8')), 'rsa', 'a role key takes the type of the CA key');
+  const id = loadIdentity({ caCert: ca.cert, cert: p.cert, key: p.key }, 'admin');
+  assert.equal(id.cert.commonName, 'admin');
+  assert.equal(mode(p.key), 0o400);
   fs.rmSync(dir, { recursive: true });
 });
 

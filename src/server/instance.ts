@@ -49,6 +49,14 @@ export function checkInstanceTransition(from: InstanceState, to: InstanceState):
 }
 
 /** What an instance needs from its daos_server. */
+/** What the MS answered to an instance's join (see JoinResp in srv.proto). */
+export interface JoinAnswer {
+  rank: number;
+  handleKey: Uint8Array;
+  openContHandles: string[];
+  handlesAsOfMs: bigint;
+}
+
 export interface InstanceHost {
   log: Logger;
   hostname: string;
@@ -59,7 +67,7 @@ export interface InstanceHost {
    */
   prepareStart(cfg: IOServerConfig): Promise<{ nvmeConf?: string; env: Record<string, string> }>;
   /** Join the system through the MS leader, retrying transient failures until `signal` aborts. */
-  join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<{ rank: number; handleKey: Uint8Array }>;
+  join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<JoinAnswer>;
   /** Tell the MS about a state change. */
   report(inst: IOServerInstance): void;
   shmId?: number;
@@ -201,7 +209,7 @@ export class IOServerInstance {
         this.readyWaiter = undefined;
       }
       this.drpc = await DrpcClient.connect(rdy.drpcListenerSock, { timeoutMs: this.timeouts.drpcMs });
-      const { rank, handleKey } = await Promise.race([this.host.join(this, rdy, abort.signal), exitedEarly]);
+      const { rank, handleKey, openContHandles, handlesAsOfMs } = await Promise.race([this.host.join(this, rdy, abort.signal), exitedEarly]);
       if (!this.sb.validRank || this.sb.rank !== rank || this.sb.recreated) {
         this.sb = { ...this.sb, rank, validRank: true, recreated: false };
         writeSuperblock(this.cfg.scm.mountPoint, this.sb, this.host.owner);
@@ -211,7 +219,7 @@ export class IOServerInstance {
         writeSuperblock(this.cfg.scm.mountPoint, this.sb, this.host.owner);
       }
       await this.call(Method.setRank, toBinary(SetRankReqSchema, create(SetRankReqSchema, { rank })));
-      await this.call(Method.setUp, toBinary(SetUpReqSchema, create(SetUpReqSchema, { handleKey, rank })));
+      await this.call(Method.setUp, toBinary(SetUpReqSchema, create(SetUpReqSchema, { handleKey, rank, openContHandles, handlesAsOfMs })));
       if (!proc.running) throw serverFaults.ioServerExited(this.index, 'exited during setup');
       this.setState(InstanceState.Joined);
     } catch (e) {

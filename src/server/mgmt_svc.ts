@@ -57,7 +57,16 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
         replace: req.replace,
         targets: req.targets || undefined,
       });
-      return { status: 0, rank: r.rank, state: JoinResp_State.IN, mapVersion: BigInt(r.mapVersion), handleKey: ms().database.handleKey };
+      const open = srv.poolService.openContHandles();
+      return {
+        status: 0,
+        rank: r.rank,
+        state: JoinResp_State.IN,
+        mapVersion: BigInt(r.mapVersion),
+        handleKey: ms().database.handleKey,
+        openContHandles: open.handles,
+        handlesAsOfMs: BigInt(open.asOfMs),
+      };
     },
 
     async leaderQuery(req) {

@@ -46,7 +46,7 @@ import type { LoadedCert } from '../security/certs.js';
 import { GrpcTargetCaller, targetCodec } from './targets.js';
 import { NIL_RANK } from '../system/membership.js';
 import type { BdevFormatResult, BdevProvider, ScmProvider } from './storage/types.js';
-import { IOServerInstance, InstanceState, type InstanceHost } from './instance.js';
+import { IOServerInstance, InstanceState, type InstanceHost, type JoinAnswer } from './instance.js';
 import { NVME_CONF } from './instance_exec.js';
 import { newSuperblock, readSuperblock, superblockExists, writeSuperblock } from '../layout/superblock.js';
 import { GrpcRankController, PeerClients } from './ms_client.js';
@@ -537,7 +537,7 @@ export class ControlServer {
     return { nvmeConf: p, env };
   }
 
-  private async join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<{ rank: number; handleKey: Uint8Array }> {
+  private async join(inst: IOServerInstance, ready: NotifyReadyReq, signal: AbortSignal): Promise<JoinAnswer> {
     let lastErr = '';
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new Error('join interrupted: instance stopping');
@@ -561,7 +561,7 @@ export class ControlServer {
         );
         if (resp.state !== 0) throw serverFaults.rankNotHere(resp.rank, 'excluded');
         this.log.info(`I/O server instance ${inst.index} joined the system as rank ${resp.rank}`);
-        return { rank: resp.rank, handleKey: resp.handleKey };
+        return { rank: resp.rank, handleKey: resp.handleKey, openContHandles: resp.openContHandles, handlesAsOfMs: resp.handlesAsOfMs };
       } catch (e) {
         // A refusal by the MS is final; anything else (MS not up yet, network) is retried.
         if (e instanceof Fault && e.domain === 'system' && e.code !== 506) throw e;

@@ -562,6 +562,15 @@ export class PoolService {
     return h;
   }
 
+  /**
+   * Every open container handle, and the MS clock of the answer: a joining
+   * I/O server refuses older tokens of handles not in the list, so a handle
+   * closed while it was down or unreachable stays closed there.
+   */
+  openContHandles(): { handles: string[]; asOfMs: number } {
+    return { handles: this.db.kvRange<ContHandleRecord>('chdl/').map((e) => e.value.handle), asOfMs: this.now() };
+  }
+
   contHandlesOf(pool: string, cont: string): ContHandleRecord[] {
     return this.db.kvRange<ContHandleRecord>(`chdl/${pool}/`).map((e) => e.value).filter((h) => h.cont === cont);
   }

@@ -32,7 +32,7 @@ export class LocalSystem {
   /** Certificates (when secure): <dir>/ca from daos_certgen, installed per role under <dir>/certs-<role>. */
   secure = false;
 
-  static async create(over: { top?: Record<string, unknown>; server?: Record<string, unknown>; twoInstances?: boolean; secure?: boolean } = {}): Promise<LocalSystem> {
+  static async create(over: { top?: Record<string, unknown>; server?: Record<string, unknown>; twoInstances?: boolean; secure?: boolean; keyType?: 'ecdsa' | 'rsa' } = {}): Promise<LocalSystem> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'daos-local-'));
     const port = await freePort();
     const fabricPort = await freePort();
@@ -41,7 +41,7 @@ export class LocalSystem {
     cfg.access_points = [`localhost:${port}`];
     cfg.servers[0].fabric_iface_port = fabricPort;
     if (over.secure) {
-      await makeCertificates(dir);
+      await makeCertificates(dir, undefined, over.keyType);
       const c = path.join(dir, 'certs-server');
       cfg.transport_config = { allow_insecure: false, ca_cert: `${c}/daosCA.crt`, cert: `${c}/server.crt`, key: `${c}/server.key`, client_cert_dir: `${c}/clients` };
       for (const role of ['admin', 'agent'] as const) {
@@ -125,9 +125,9 @@ export function listTree(dir: string): string[] {
 }
 
 /** A CA and the three role certificates under dir/ca, installed per role in dir/certs-<role>. */
-export async function makeCertificates(dir: string, caDir = path.join(dir, 'ca')): Promise<void> {
+export async function makeCertificates(dir: string, caDir = path.join(dir, 'ca'), keyType: 'ecdsa' | 'rsa' = 'ecdsa'): Promise<void> {
   const gen = path.join(BIN, 'daos_certgen');
-  const c = await run(gen, ['create', '--dir', caDir], { timeoutMs: 60_000 });
+  const c = await run(gen, ['create', '--dir', caDir, '--key-type', keyType], { timeoutMs: 120_000 });
   if (c.code !== 0) throw new Error(`daos_certgen create failed: ${c.stderr}`);
   for (const role of ['server', 'admin', 'agent']) {
     const r = await run(gen, ['install', role, '--from', caDir, '--to', path.join(dir, `certs-${role}`)], { timeoutMs: 30_000 });

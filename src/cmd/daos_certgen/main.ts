@@ -24,6 +24,8 @@ import {
   DEFAULT_CERT_DAYS,
   caPaths,
   ensureCA,
+  KEY_TYPES,
+  type KeyType,
   install,
   installInstructions,
   issue,
@@ -89,9 +91,11 @@ export async function main(argv = process.argv.slice(2), out = (s: string) => pr
     .option('-r, --roles <roles>', 'comma-separated roles', 'admin,agent,server')
     .option('--days <n>', 'validity of the role certificates in days', String(DEFAULT_CERT_DAYS))
     .option('--ca-days <n>', 'validity of a new CA in days', String(DEFAULT_CA_DAYS))
-    .action(async (o: { dir: string; roles: string; days: string; caDays: string }) => {
+    .option('-k, --key-type <type>', 'key type of a new CA, and so of its certificates: ecdsa (P-256) or rsa (4096 bits, needed by the original v0.8 dmg and daos_agent)', 'ecdsa')
+    .action(async (o: { dir: string; roles: string; days: string; caDays: string; keyType: string }) => {
       const dir = path.resolve(o.dir);
-      const ca = await ensureCA(dir, { days: days('--ca-days', o.caDays) });
+      if (!(KEY_TYPES as readonly string[]).includes(o.keyType)) throw new Error(`--key-type must be one of ${KEY_TYPES.join(', ')}, not ${JSON.stringify(o.keyType)}`);
+      const ca = await ensureCA(dir, { days: days('--ca-days', o.caDays), keyType: o.keyType as KeyType });
       out(ca.created ? `Created the DAOS CA in ${dir}\n` : `Using the existing DAOS CA in ${dir} (it is never replaced by this command)\n`);
       for (const role of parseRoles(o.roles)) {
         const r = await issue(dir, role, { days: days('--days', o.days) });

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mgmt/targets.proto.
  */
 export const file_mgmt_targets: GenFile = /*@__PURE__*/
-  fileDesc("ChJtZ210L3RhcmdldHMucHJvdG8SBG1nbXQiPQoOVGFyZ2V0c0NhbGxSZXESDgoGbWV0aG9kGAEgASgJEg0KBXJhbmtzGAIgAygNEgwKBGJvZHkYAyABKAwiRgoJUmFua1JlcGx5EgwKBHJhbmsYASABKA0SDgoGc3RhdHVzGAIgASgFEg0KBWVycm9yGAMgASgJEgwKBGJvZHkYBCABKAwiMwoPVGFyZ2V0c0NhbGxSZXNwEiAKB3Jlc3VsdHMYASADKAsyDy5tZ210LlJhbmtSZXBseSKQAQoQUG9vbFRndENyZWF0ZVJlcRIMCgRwb29sGAEgASgJEhYKDnNjbV9wZXJfdGFyZ2V0GAIgASgEEhcKD252bWVfcGVyX3RhcmdldBgDIAEoBBIQCghwb29sX21hcBgEIAEoDBIcCgVyYW5rcxgFIAMoCzINLm1nbXQuUmFua1VyaRINCgVsYWJlbBgGIAEoCSJpCgtUYXJnZXRTcGFjZRIOCgZ0YXJnZXQYASABKA0SEQoJc2NtX3RvdGFsGAIgASgEEhAKCHNjbV9mcmVlGAMgASgEEhIKCm52bWVfdG90YWwYBCABKAQSEQoJbnZtZV9mcmVlGAUgASgEIm8KDFBvb2xUZ3RSZXBseRIiCgd0YXJnZXRzGAEgAygLMhEubWdtdC5UYXJnZXRTcGFjZRIcChRzY21fYXZhaWxfcGVyX3RhcmdldBgCIAEoBBIdChVudm1lX2F2YWlsX3Blcl90YXJnZXQYAyABKAQieAoKUG9vbFRndFJlcRIMCgRwb29sGAEgASgJEgwKBGNvbnQYAiABKAkSEAoIcG9vbF9tYXAYAyABKAwSHAoFcmFua3MYBCADKAsyDS5tZ210LlJhbmtVcmkSDQoFZXBvY2gYBSABKAQSDwoHaGFuZGxlcxgGIAMoCSIsCghTZXRVcFJlcRISCgpoYW5kbGVfa2V5GAEgASgMEgwKBHJhbmsYAiABKA1iBnByb3RvMw", [file_mgmt_client]);
+  fileDesc("ChJtZ210L3RhcmdldHMucHJvdG8SBG1nbXQiPQoOVGFyZ2V0c0NhbGxSZXESDgoGbWV0aG9kGAEgASgJEg0KBXJhbmtzGAIgAygNEgwKBGJvZHkYAyABKAwiRgoJUmFua1JlcGx5EgwKBHJhbmsYASABKA0SDgoGc3RhdHVzGAIgASgFEg0KBWVycm9yGAMgASgJEgwKBGJvZHkYBCABKAwiMwoPVGFyZ2V0c0NhbGxSZXNwEiAKB3Jlc3VsdHMYASADKAsyDy5tZ210LlJhbmtSZXBseSKQAQoQUG9vbFRndENyZWF0ZVJlcRIMCgRwb29sGAEgASgJEhYKDnNjbV9wZXJfdGFyZ2V0GAIgASgEEhcKD252bWVfcGVyX3RhcmdldBgDIAEoBBIQCghwb29sX21hcBgEIAEoDBIcCgVyYW5rcxgFIAMoCzINLm1nbXQuUmFua1VyaRINCgVsYWJlbBgGIAEoCSJpCgtUYXJnZXRTcGFjZRIOCgZ0YXJnZXQYASABKA0SEQoJc2NtX3RvdGFsGAIgASgEEhAKCHNjbV9mcmVlGAMgASgEEhIKCm52bWVfdG90YWwYBCABKAQSEQoJbnZtZV9mcmVlGAUgASgEIm8KDFBvb2xUZ3RSZXBseRIiCgd0YXJnZXRzGAEgAygLMhEubWdtdC5UYXJnZXRTcGFjZRIcChRzY21fYXZhaWxfcGVyX3RhcmdldBgCIAEoBBIdChVudm1lX2F2YWlsX3Blcl90YXJnZXQYAyABKAQieAoKUG9vbFRndFJlcRIMCgRwb29sGAEgASgJEgwKBGNvbnQYAiABKAkSEAoIcG9vbF9tYXAYAyABKAwSHAoFcmFua3MYBCADKAsyDS5tZ210LlJhbmtVcmkSDQoFZXBvY2gYBSABKAQSDwoHaGFuZGxlcxgGIAMoCSJhCghTZXRVcFJlcRISCgpoYW5kbGVfa2V5GAEgASgMEgwKBHJhbmsYAiABKA0SGQoRb3Blbl9jb250X2hhbmRsZXMYAyADKAkSGAoQaGFuZGxlc19hc19vZl9tcxgEIAEoBGIGcHJvdG8z", [file_mgmt_client]);
 
 /**
  * @generated from message mgmt.TargetsCallReq
@@ -280,6 +280,20 @@ export type SetUpReq = Message<"mgmt.SetUpReq"> & {
    * @generated from field: uint32 rank = 2;
    */
   rank: number;
+
+  /**
+   * From the join answer: the container handles open at handles_as_of_ms (MS
+   * clock); older tokens of other handles are refused (closed while this I/O
+   * server was down or unreachable).
+   *
+   * @generated from field: repeated string open_cont_handles = 3;
+   */
+  openContHandles: string[];
+
+  /**
+   * @generated from field: uint64 handles_as_of_ms = 4;
+   */
+  handlesAsOfMs: bigint;
 };
 
 /**
