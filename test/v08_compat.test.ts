@@ -144,62 +144,47 @@ test('the original v0.8 dmg with RSA certificates from daos_certgen drives our s
   }
 });
 
-test('the original v0.8 daos_agent gets attach info from our management service', { skip: skipAgent, timeout: 180_000 }, async () => {
-  const sys = await LocalSystem.create();
-  let agent: Background | undefined;
+/**
+ * Start the original daos_agent against sys (insecure, or with the agent
+ * certificates of a secure sys) and ask it for attach info through its
+ * socket, as the v0.8 client library does.
+ */
+async function v08AgentAttachInfo(sys: LocalSystem): Promise<{ status: number; ranks: { rank: number; uri: string }[] }> {
+  const rt = path.join(sys.dir, 'v08agent');
+  fs.mkdirSync(rt);
+  const certs = path.join(sys.dir, 'certs-agent');
+  const transport = sys.secure
+    ? { allow_insecure: false, server_name: 'server', ca_cert: path.join(certs, 'daosCA.crt'), cert: path.join(certs, 'agent.crt'), key: path.join(certs, 'agent.key') }
+    : { allow_insecure: true };
+  const cfg = path.join(sys.dir, 'v08_agent.yml');
+  fs.writeFileSync(cfg, YAML.stringify({ name: 'daos_server', access_points: [`127.0.0.1:${sys.port}`], port: sys.port, runtime_dir: rt, log_file: path.join(sys.dir, 'v08agent.log'), transport_config: transport }));
+  const agent = new Background(AGENT, [...(sys.secure ? [] : ['-i']), '-o', cfg], { cwd: sys.dir });
   try {
-    await sys.start();
-    await sys.format();
-    const rt = path.join(sys.dir, 'v08agent');
-    fs.mkdirSync(rt);
-    const cfg = path.join(sys.dir, 'v08_agent.yml');
-    fs.writeFileSync(cfg, YAML.stringify({ name: 'daos_server', access_points: [`127.0.0.1:${sys.port}`], port: sys.port, runtime_dir: rt, log_file: path.join(sys.dir, 'v08agent.log'), transport_config: { allow_insecure: true } }));
-    agent = new Background(AGENT, ['-i', '-o', cfg], { cwd: sys.dir });
-    await waitFor('the v0.8 agent socket', () => fs.existsSync(path.join(rt, 'agent.sock')) || !agent!.running, 20_000, 100);
+    await waitFor('the v0.8 agent socket', () => fs.existsSync(path.join(rt, 'agent.sock')) || !agent.running, 20_000, 100);
     assert.ok(agent.running, agent.output);
     const r = await run('python3', [path.join(REPO, 'test/harness/v08-agent-query.py'), rt, 'daos_server'], { timeoutMs: 30_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr + agent.output);
-    const ai = JSON.parse(r.stdout) as { status: number; ranks: { rank: number; uri: string }[] };
-    assert.equal(ai.status, 0);
-    assert.deepEqual(ai.ranks.map((x) => x.rank), [0]);
-    assert.match(ai.ranks[0].uri, /^ofi\+sockets:\/\/127\.0\.0\.1:\d+$/);
+    return JSON.parse(r.stdout);
   } finally {
-    await agent?.stop();
-    await sys.destroy();
+    await agent.stop();
   }
-});
+}
 
-test('the original v0.8 daos_agent with RSA certificates gets attach info over mutual TLS', { skip: skipAgent, timeout: 240_000 }, async () => {
-  const sys = await LocalSystem.create({ secure: true, keyType: 'rsa' });
-  let agent: Background | undefined;
-  try {
-    await sys.start();
-    await sys.format();
-    const rt = path.join(sys.dir, 'v08agent');
-    fs.mkdirSync(rt);
-    const certs = path.join(sys.dir, 'certs-agent');
-    const cfg = path.join(sys.dir, 'v08_agent.yml');
-    fs.writeFileSync(
-      cfg,
-      YAML.stringify({
-        name: 'daos_server',
-        access_points: [`127.0.0.1:${sys.port}`],
-        port: sys.port,
-        runtime_dir: rt,
-        log_file: path.join(sys.dir, 'v08agent.log'),
-        transport_config: { allow_insecure: false, server_name: 'server', ca_cert: path.join(certs, 'daosCA.crt'), cert: path.join(certs, 'agent.crt'), key: path.join(certs, 'agent.key') },
-      }),
-    );
-    agent = new Background(AGENT, ['-o', cfg], { cwd: sys.dir });
-    await waitFor('the v0.8 agent socket', () => fs.existsSync(path.join(rt, 'agent.sock')) || !agent!.running, 20_000, 100);
-    assert.ok(agent.running, agent.output);
-    const r = await run('python3', [path.join(REPO, 'test/harness/v08-agent-query.py'), rt, 'daos_server'], { timeoutMs: 30_000 });
-    assert.equal(r.code, 0, r.stdout + r.stderr + agent.output);
-    const ai = JSON.parse(r.stdout) as { status: number; ranks: { rank: number; uri: string }[] };
-    assert.equal(ai.status, 0, r.stdout + agent.output);
-    assert.deepEqual(ai.ranks.map((x) => x.rank), [0]);
-  } finally {
-    await agent?.stop();
-    await sys.destroy();
-  }
-});
+for (const c of [
+  { name: 'the original v0.8 daos_agent gets attach info from our management service', secure: false },
+  { name: 'the original v0.8 daos_agent with RSA certificates gets attach info over mutual TLS', secure: true },
+]) {
+  test(c.name, { skip: skipAgent, timeout: 240_000 }, async () => {
+    const sys = await LocalSystem.create(c.secure ? { secure: true, keyType: 'rsa' } : {});
+    try {
+      await sys.start();
+      await sys.format();
+      const ai = await v08AgentAttachInfo(sys);
+      assert.equal(ai.status, 0);
+      assert.deepEqual(ai.ranks.map((x) => x.rank), [0]);
+      assert.match(ai.ranks[0].uri, /^ofi\+sockets:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      await sys.destroy();
+    }
+  });
+}
