@@ -107,3 +107,20 @@ test('show: every certificate displayed, its problems flagged with their fix, ex
   assert.match(r.out, /signed by CA: yes/);
   assert.match(r.err, /the CA certificate .*daosCA\.crt expired on /);
 });
+
+test("create --key-type: a bad type, or one other than the existing CA's, is refused and nothing is written", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certgen-kt-'));
+  dirs.push(dir);
+  const ca = path.join(dir, 'ca');
+  const bad = await certgen(['create', '--dir', ca, '--key-type', 'dsa']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /--key-type must be one of ecdsa, rsa, not "dsa"/);
+  assert.equal(fs.existsSync(ca), false, 'nothing created');
+  assert.equal((await certgen(['create', '--dir', ca])).code, 0);
+  const before = fs.readFileSync(caPaths(ca).cert);
+  const other = await certgen(['create', '--dir', ca, '--key-type', 'rsa']);
+  assert.equal(other.code, 1);
+  assert.match(other.err, /has an ecdsa key.*create a new CA in another --dir/);
+  assert.deepEqual(fs.readFileSync(caPaths(ca).cert), before, 'the CA is unchanged');
+  assert.equal((await certgen(['create', '--dir', ca, '--key-type', 'ecdsa'])).code, 0, 'the same type is fine');
+});

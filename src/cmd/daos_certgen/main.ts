@@ -25,6 +25,7 @@ import {
   caPaths,
   ensureCA,
   KEY_TYPES,
+  keyTypeOf,
   type KeyType,
   install,
   installInstructions,
@@ -91,11 +92,16 @@ export async function main(argv = process.argv.slice(2), out = (s: string) => pr
     .option('-r, --roles <roles>', 'comma-separated roles', 'admin,agent,server')
     .option('--days <n>', 'validity of the role certificates in days', String(DEFAULT_CERT_DAYS))
     .option('--ca-days <n>', 'validity of a new CA in days', String(DEFAULT_CA_DAYS))
-    .option('-k, --key-type <type>', 'key type of a new CA, and so of its certificates: ecdsa (P-256) or rsa (4096 bits, needed by the original v0.8 dmg and daos_agent)', 'ecdsa')
-    .action(async (o: { dir: string; roles: string; days: string; caDays: string; keyType: string }) => {
+    .option('-k, --key-type <type>', 'key type of a new CA, and so of its certificates: ecdsa (P-256, the default) or rsa (4096 bits, needed by the original v0.8 dmg and daos_agent)')
+    .action(async (o: { dir: string; roles: string; days: string; caDays: string; keyType?: string }) => {
       const dir = path.resolve(o.dir);
-      if (!(KEY_TYPES as readonly string[]).includes(o.keyType)) throw new Error(`--key-type must be one of ${KEY_TYPES.join(', ')}, not ${JSON.stringify(o.keyType)}`);
-      const ca = await ensureCA(dir, { days: days('--ca-days', o.caDays), keyType: o.keyType as KeyType });
+      if (o.keyType !== undefined && !(KEY_TYPES as readonly string[]).includes(o.keyType)) throw new Error(`--key-type must be one of ${KEY_TYPES.join(', ')}, not ${JSON.stringify(o.keyType)}`);
+      const caKey = caPaths(dir).key;
+      if (o.keyType !== undefined && fs.existsSync(caKey)) {
+        const have = keyTypeOf(fs.readFileSync(caKey, 'utf8'));
+        if (have !== o.keyType) throw new Error(`the CA in ${dir} has an ${have} key, and its certificates are ${have} too; for ${o.keyType} certificates create a new CA in another --dir (this one is never replaced)`);
+      }
+      const ca = await ensureCA(dir, { days: days('--ca-days', o.caDays), keyType: o.keyType as KeyType | undefined });
       out(ca.created ? `Created the DAOS CA in ${dir}\n` : `Using the existing DAOS CA in ${dir} (it is never replaced by this command)\n`);
       for (const role of parseRoles(o.roles)) {
         const r = await issue(dir, role, { days: days('--days', o.days) });
