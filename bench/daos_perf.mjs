@@ -256,6 +256,10 @@ function precondition(file) {
     const secs = (Date.now() - t0) / 1000;
     preconditioned = `preconditioned: every page of the block device file touched once before the pool was created (${(size / 1e9).toFixed(1)} GB in ${secs.toFixed(1)} s, ${(size / 1e9 / secs).toFixed(2)} GB/s)`;
     log(preconditioned);
+  } catch (e) {
+    // e.g. ENOSPC on a small /dev/shm: the pages written so far stay touched
+    preconditioned = `not preconditioned (${e.code ?? e.message}): first writes into untouched memory included`;
+    log(`WARNING: ${preconditioned}`);
   } finally {
     fs.closeSync(fd);
   }

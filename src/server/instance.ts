@@ -48,7 +48,6 @@ export function checkInstanceTransition(from: InstanceState, to: InstanceState):
   return transitions[from].includes(to);
 }
 
-/** What an instance needs from its daos_server. */
 /** What the MS answered to an instance's join (see JoinResp in srv.proto). */
 export interface JoinAnswer {
   rank: number;
@@ -57,6 +56,7 @@ export interface JoinAnswer {
   handlesAsOfMs: bigint;
 }
 
+/** What an instance needs from its daos_server. */
 export interface InstanceHost {
   log: Logger;
   hostname: string;
