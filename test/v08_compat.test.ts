@@ -109,40 +109,41 @@ test('the original v0.8 dmg works against our daos_server', { skip, timeout: 180
   }
 });
 
-test('the original v0.8 dmg with RSA certificates from daos_certgen drives our secure daos_server', { skip, timeout: 240_000 }, async () => {
-  // The original loads RSA keys only: daos_certgen create --key-type rsa.
-  const sys = await LocalSystem.create({ secure: true, keyType: 'rsa' });
-  try {
-    await sys.start();
-    const certs = path.join(sys.dir, 'certs-admin');
-    const cfg = path.join(sys.dir, 'v08_daos.yml');
-    fs.writeFileSync(
-      cfg,
-      YAML.stringify({
-        hostlist: [`127.0.0.1:${sys.port}`],
-        port: sys.port,
-        transport_config: { allow_insecure: false, server_name: 'server', ca_cert: path.join(certs, 'daosCA.crt'), cert: path.join(certs, 'admin.crt'), key: path.join(certs, 'admin.key') },
-      }),
-    );
-    const dmg = (args: string[]) => run(DMG, ['-o', cfg, ...args], { timeoutMs: 60_000, cwd: sys.dir });
-    const scan = await dmg(['storage', 'scan']);
-    assert.equal(scan.code, 0, scan.stderr);
-    assert.match(scan.stdout, new RegExp(`127\\.0\\.0\\.1:${sys.port}: connected`));
-    assert.match(scan.stdout, /Hosts\t+SCM Total\t+NVMe Total/);
-    const f = await dmg(['storage', 'format']);
-    assert.equal(f.code, 0, f.stderr);
-    assert.match(f.stdout, /127\.0\.0\.1: storage format ok/);
-    for (let i = 0; i < 100 && !/started on rank 0/.test(sys.server!.output); i++) await new Promise((res) => setTimeout(res, 200));
-    const q = await dmg(['system', 'member-query']);
-    assert.equal(q.code, 0, q.stderr);
-    assert.match(q.stdout, /System-member-query command SUCCEEDED: 127\.0\.0\.1:\d+\/[0-9a-f-]{36}\/0 /);
-    // Without certificates (-i) the secure server refuses it.
-    const insecure = await run(DMG, ['-i', '-l', `127.0.0.1:${sys.port}`, 'storage', 'scan'], { timeoutMs: 60_000, cwd: sys.dir });
-    assert.doesNotMatch(insecure.stdout, /SCM Total/);
-  } finally {
-    await sys.destroy();
-  }
-});
+for (const keyType of ['ecdsa', 'rsa'] as const) {
+  test(`the original v0.8 dmg with ${keyType} certificates from daos_certgen drives our secure daos_server`, { skip, timeout: 240_000 }, async () => {
+    const sys = await LocalSystem.create({ secure: true, keyType });
+    try {
+      await sys.start();
+      const certs = path.join(sys.dir, 'certs-admin');
+      const cfg = path.join(sys.dir, 'v08_daos.yml');
+      fs.writeFileSync(
+        cfg,
+        YAML.stringify({
+          hostlist: [`127.0.0.1:${sys.port}`],
+          port: sys.port,
+          transport_config: { allow_insecure: false, server_name: 'server', ca_cert: path.join(certs, 'daosCA.crt'), cert: path.join(certs, 'admin.crt'), key: path.join(certs, 'admin.key') },
+        }),
+      );
+      const dmg = (args: string[]) => run(DMG, ['-o', cfg, ...args], { timeoutMs: 60_000, cwd: sys.dir });
+      const scan = await dmg(['storage', 'scan']);
+      assert.equal(scan.code, 0, scan.stderr);
+      assert.match(scan.stdout, new RegExp(`127\\.0\\.0\\.1:${sys.port}: connected`));
+      assert.match(scan.stdout, /Hosts\t+SCM Total\t+NVMe Total/);
+      const f = await dmg(['storage', 'format']);
+      assert.equal(f.code, 0, f.stderr);
+      assert.match(f.stdout, /127\.0\.0\.1: storage format ok/);
+      for (let i = 0; i < 100 && !/started on rank 0/.test(sys.server!.output); i++) await new Promise((res) => setTimeout(res, 200));
+      const q = await dmg(['system', 'member-query']);
+      assert.equal(q.code, 0, q.stderr);
+      assert.match(q.stdout, /System-member-query command SUCCEEDED: 127\.0\.0\.1:\d+\/[0-9a-f-]{36}\/0 /);
+      // Without certificates (-i) the secure server refuses it.
+      const insecure = await run(DMG, ['-i', '-l', `127.0.0.1:${sys.port}`, 'storage', 'scan'], { timeoutMs: 60_000, cwd: sys.dir });
+      assert.doesNotMatch(insecure.stdout, /SCM Total/);
+    } finally {
+      await sys.destroy();
+    }
+  });
+}
 
 /**
  * Start the original daos_agent against sys (insecure, or with the agent
@@ -171,11 +172,12 @@ async function v08AgentAttachInfo(sys: LocalSystem): Promise<{ status: number; r
 }
 
 for (const c of [
-  { name: 'the original v0.8 daos_agent gets attach info from our management service', secure: false },
-  { name: 'the original v0.8 daos_agent with RSA certificates gets attach info over mutual TLS', secure: true },
+  { name: 'the original v0.8 daos_agent gets attach info from our management service' },
+  { name: 'the original v0.8 daos_agent with ecdsa certificates gets attach info over mutual TLS', keyType: 'ecdsa' as const },
+  { name: 'the original v0.8 daos_agent with rsa certificates gets attach info over mutual TLS', keyType: 'rsa' as const },
 ]) {
   test(c.name, { skip: skipAgent, timeout: 240_000 }, async () => {
-    const sys = await LocalSystem.create(c.secure ? { secure: true, keyType: 'rsa' } : {});
+    const sys = await LocalSystem.create(c.keyType ? { secure: true, keyType: c.keyType } : {});
     try {
       await sys.start();
       await sys.format();

@@ -4,8 +4,9 @@
  *
  * Layout (the original's): <dir>/private/daosCA.key, <dir>/certs/daosCA.crt,
  * <dir>/certs/{admin,agent,server}.{crt,key}. Keys are ECDSA P-256 by default,
- * or RSA 4096 (the original's, which its dmg and daos_agent require) when the
- * CA is created with keyType 'rsa'; role keys take the type of the CA's key.
+ * or RSA 4096 (what the original's certificate script made) when the CA is
+ * created with keyType 'rsa'; role keys take the type of the CA's key. The
+ * original v0.8 dmg and daos_agent accept both (test/v08_compat.test.ts).
  * Keys PKCS#8, mode 0400; certificates 0644; directories 0700.
  *
  * Roles and uses:

@@ -92,7 +92,7 @@ export async function main(argv = process.argv.slice(2), out = (s: string) => pr
     .option('-r, --roles <roles>', 'comma-separated roles', 'admin,agent,server')
     .option('--days <n>', 'validity of the role certificates in days', String(DEFAULT_CERT_DAYS))
     .option('--ca-days <n>', 'validity of a new CA in days', String(DEFAULT_CA_DAYS))
-    .option('-k, --key-type <type>', 'key type of a new CA, and so of its certificates: ecdsa (P-256, the default) or rsa (4096 bits, needed by the original v0.8 dmg and daos_agent)')
+    .option('-k, --key-type <type>', 'key type of a new CA, and so of its certificates: ecdsa (P-256, the default) or rsa (4096 bits, as the original made them)')
     .action(async (o: { dir: string; roles: string; days: string; caDays: string; keyType?: string }) => {
       const dir = path.resolve(o.dir);
       if (o.keyType !== undefined && !(KEY_TYPES as readonly string[]).includes(o.keyType)) throw new Error(`--key-type must be one of ${KEY_TYPES.join(', ')}, not ${JSON.stringify(o.keyType)}`);
