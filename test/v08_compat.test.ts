@@ -99,6 +99,13 @@ test('the original v0.8 dmg works against our daos_server', { skip, timeout: 180
       assert.match(sys.server!.output, /I\/O server instance 0 stopped/);
     });
 
+    await t.test('storage query smd and blobstore-health: -1010, no SPDK blobstore here (documented)', async () => {
+      for (const args of [['storage', 'query', 'smd'], ['storage', 'query', 'blobstore-health', '-t', '0']]) {
+        const r = await dmg(args);
+        assert.match(r.stdout, /error: -1010/, args.join(' '));
+      }
+    });
+
     await t.test('with the rank stopped, the already-formatted refusal is the original fault 103', async () => {
       const r = await dmg(['storage', 'format']);
       assert.match(r.stdout, /CTL_ERR_SCM: storage: code = 103 description = "format request for already-formatted storage and reformat not specified"/);

@@ -83,7 +83,9 @@ const CLASSES: readonly ObjectClass[] = Object.freeze([
   rp('RP_4G1_ECHO', 4, 1, true),
 ]);
 
-// Registered in v0.8 but not implemented here; named so that the refusal can say why.
+// Registered in v0.8 and deliberately refused here (EC and special-rank test
+// classes are out of this release, docs/design.md), by name so that the
+// refusal says why instead of "unknown class".
 const NOT_SUPPORTED: Record<string, string> = {
   RP_3G1_SR: 'special-rank test classes are not supported',
   RP_2G1_SR: 'special-rank test classes are not supported',

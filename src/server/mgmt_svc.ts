@@ -199,6 +199,13 @@ export function mgmtService(srv: ControlServer): ServiceImpl<typeof MgmtSvc> {
       return { results: await runTargetsCall(srv, req.method, req.ranks, req.body) };
     },
 
+    // v0.8's `dmg storage query blobstore-health|smd`: SPDK blobstore health
+    // and the SPDK device/blob table. Block devices are reached through the
+    // kernel here (files, kernel block devices, NVMe through the nvme driver),
+    // so there is no blobstore to report on: these answer -DER_NOSYS, which the
+    // original dmg prints as "error: -1010". `dmg storage scan -v` shows the
+    // devices, `dmg pool query` the space per target (docs/admin-guide.md,
+    // "Using the original v0.8 dmg"; test/v08_compat.test.ts).
     async bioHealthQuery() {
       return { status: DER_NOSYS };
     },
